@@ -1,0 +1,139 @@
+/**
+ * Every condition a caller can handle differently, as a literal union.
+ * Packages that add their own conditions widen it through the `Code` type parameter
+ * of {@link GreenraftError}.
+ */
+export type GreenraftErrorCode =
+  | 'NOT_LEADER'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'STOPPED'
+  | 'STORAGE'
+  | 'TRANSPORT'
+  | 'CONFIGURATION'
+  | 'PROPOSAL_DROPPED'
+  | 'INVALID_MESSAGE'
+  | 'INVALID_ARGUMENT';
+
+/** Options accepted by every error constructor. */
+export interface GreenraftErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * The base class of every error greenraft throws or rejects with.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await node.propose(data);
+ * } catch (err) {
+ *   if (err instanceof NotLeaderError) console.log('ask', err.leader);
+ *   else if (err instanceof GreenraftError) console.log(err.code);
+ * }
+ * ```
+ */
+export class GreenraftError<Code extends string = GreenraftErrorCode> extends Error {
+  /** What went wrong, as a stable machine-readable code. */
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options: GreenraftErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = 'GreenraftError';
+  }
+}
+
+/** The node is not the leader; {@link NotLeaderError.leader} names the leader it knows of, if any. */
+export class NotLeaderError extends GreenraftError<'NOT_LEADER'> {
+  /** The leader this node currently knows of, or `undefined` when there is none. */
+  readonly leader: string | undefined;
+
+  constructor(leader: string | undefined, options: GreenraftErrorOptions = {}) {
+    super('NOT_LEADER', leader === undefined ? 'not the leader; no leader is known' : `not the leader; the leader is ${leader}`, options);
+    this.name = 'NotLeaderError';
+    this.leader = leader;
+  }
+}
+
+/** An operation did not finish within its deadline. Its outcome is unknown: it may still take effect. */
+export class TimeoutError extends GreenraftError<'TIMEOUT'> {
+  constructor(message = 'the operation timed out', options: GreenraftErrorOptions = {}) {
+    super('TIMEOUT', message, options);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The caller aborted the operation through its `AbortSignal`. */
+export class AbortError extends GreenraftError<'ABORTED'> {
+  constructor(message = 'the operation was aborted', options: GreenraftErrorOptions = {}) {
+    super('ABORTED', message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** The node was stopped before the operation finished. */
+export class StoppedError extends GreenraftError<'STOPPED'> {
+  constructor(message = 'the node is stopped', options: GreenraftErrorOptions = {}) {
+    super('STOPPED', message, options);
+    this.name = 'StoppedError';
+  }
+}
+
+/** Storage failed to read or persist state. The node stops: it cannot keep its promises without durability. */
+export class StorageError extends GreenraftError<'STORAGE'> {
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('STORAGE', message, options);
+    this.name = 'StorageError';
+  }
+}
+
+/** The transport failed to deliver or accept a message, or refused a peer. */
+export class TransportError extends GreenraftError<'TRANSPORT'> {
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('TRANSPORT', message, options);
+    this.name = 'TransportError';
+  }
+}
+
+/** A configuration (membership or weights) or a configuration change is invalid or not allowed now. */
+export class ConfigurationError extends GreenraftError<'CONFIGURATION'> {
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('CONFIGURATION', message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * A proposal was dropped before it could commit: its leader lost leadership and the entry was
+ * overwritten, or the uncommitted log is over its bound. Safe to retry.
+ */
+export class ProposalDroppedError extends GreenraftError<'PROPOSAL_DROPPED'> {
+  constructor(message = 'the proposal was dropped', options: GreenraftErrorOptions = {}) {
+    super('PROPOSAL_DROPPED', message, options);
+    this.name = 'ProposalDroppedError';
+  }
+}
+
+/** A message received from a peer is malformed, oversized or fails its schema. */
+export class InvalidMessageError extends GreenraftError<'INVALID_MESSAGE'> {
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('INVALID_MESSAGE', message, options);
+    this.name = 'InvalidMessageError';
+  }
+}
+
+/** An argument is out of range or of the wrong shape. */
+export class InvalidArgumentError extends GreenraftError<'INVALID_ARGUMENT'> {
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('INVALID_ARGUMENT', message, options);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** Options with an `AbortSignal`, accepted by every operation that can wait. */
+export interface AbortOptions {
+  /** Aborts the wait; the promise rejects with {@link AbortError}. */
+  signal?: AbortSignal;
+}

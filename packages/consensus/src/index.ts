@@ -1,0 +1,19 @@
+/**
+ * Types and interfaces of greenraft, the weighted Raft consensus SDK for power-trading
+ * blockchains: log entries, Raft messages, weighted configurations, the state machine,
+ * transport and storage interfaces, the `ConsensusNode` API users program against, and
+ * the typed errors every package throws.
+ *
+ * @example
+ * ```ts
+ * import { configuration, totalWeight, NotLeaderError } from '@greenraft/consensus';
+ *
+ * const config = configuration({ a: 3, b: 2, c: 2 });
+ * console.log(totalWeight(config)); // 7: any voters weighing 4 or more form a quorum
+ * ```
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './types.js';
+export * from './config.js';

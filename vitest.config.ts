@@ -1,0 +1,31 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const packages = readdirSync(new URL('./packages', import.meta.url));
+const apps = readdirSync(new URL('./apps', import.meta.url));
+
+// Tests import sibling packages from source, so `vitest` needs no prior build;
+// the pack test and the CLI tests exercise the built dist/ output instead.
+const alias = Object.fromEntries(
+  packages.map((name) => [`@greenraft/${name}`, `${root}packages/${name}/src/index.ts`]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `${root}packages/${name}`, include: ['src/**/*.test.ts'] },
+      })),
+      ...apps.map((name) => ({
+        extends: true as const,
+        test: { name, root: `${root}apps/${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+      })),
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
