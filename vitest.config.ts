@@ -20,6 +20,10 @@ export default defineConfig({
         extends: true as const,
         test: { name, root: `${root}packages/${name}`, include: ['src/**/*.test.ts'] },
       })),
+      {
+        extends: true as const,
+        test: { name: 'integration', root: `${root}tests`, include: ['**/*.test.ts'] },
+      },
       ...apps.map((name) => ({
         extends: true as const,
         test: { name, root: `${root}apps/${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },

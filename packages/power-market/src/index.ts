@@ -1,1 +1,10 @@
-export {};
+export * from './errors.js';
+export * from './money.js';
+export * from './canonical.js';
+export * from './settlement.js';
+export * from './round-document.js';
+export * from './transactions.js';
+export * from './client.js';
+export * from './ledger.js';
+export * from './market.js';
+export * from './replay.js';

@@ -95,6 +95,19 @@ export interface RaftCoreOptions {
   policy?: RaftPolicy;
   /** Build the core with a known bug (checker validation only). */
   bug?: EngineBug;
+  /**
+   * How the leader confirms a ReadIndex (thesis §6.4): `'safe'` runs a heartbeat round that a quorum
+   * must answer; `'lease'` answers from the commit index while the leader's lease holds, which relies
+   * on bounded clock drift and is only accepted together with `checkQuorum`.
+   * @default 'safe'
+   */
+  readOnly?: 'safe' | 'lease';
+  /**
+   * The index the state machine already reflects when it survives a restart on its own. The core
+   * re-emits committed entries after it (and after the snapshot) in `Ready.committedEntries`.
+   * @default the snapshot's index (0 without one)
+   */
+  applied?: Index;
 }
 
 /** A linearizable read that may be served once the local node has applied `index`. */

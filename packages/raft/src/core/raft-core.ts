@@ -1,0 +1,1226 @@
+import {
+  type AppendRequest,
+  type AppendResponse,
+  type ClusterConfig,
+  type Configuration,
+  ConfigurationError,
+  configurationsEqual,
+  type HardState,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type Index,
+  InvalidArgumentError,
+  type LogEntry,
+  type Message,
+  type NodeId,
+  type NodeStatus,
+  NotLeaderError,
+  type PeerProgress,
+  ProposalDroppedError,
+  type ReadIndexRequest,
+  type Role,
+  type Snapshot,
+  type SnapshotMetadata,
+  type SnapshotRequest,
+  type SnapshotResponse,
+  type Term,
+  validateConfiguration,
+  type VoteRequest,
+  type VoteResponse,
+} from '@greenraft/consensus';
+import { committedIndex, quorumPrefixLength, voteResult } from '../quorum/quorum.js';
+import type {
+  CoreCommitQuorum,
+  EngineBug,
+  Proposed,
+  RaftCoreOptions,
+  RaftPolicy,
+  ReadState,
+  Ready,
+  SoftState,
+} from './api.js';
+import { InvariantViolationError } from './errors.js';
+import { entryBytes, RaftLog } from './log.js';
+import { type AckRecord, Progress } from './progress.js';
+import { seededRandom } from './random.js';
+
+const EMPTY_CONFIG: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
+
+interface ConfigRecord {
+  readonly index: Index;
+  readonly config: ClusterConfig;
+}
+
+/** A linearizable read waiting for its heartbeat round (thesis §6.4). */
+interface PendingRead {
+  readonly requester: NodeId;
+  readonly context: string;
+  readonly index: Index;
+  readonly round: string;
+  readonly acks: Map<NodeId, boolean>;
+}
+
+interface ReceivingSnapshot {
+  readonly metadata: SnapshotMetadata;
+  readonly chunks: Uint8Array[];
+  bytes: number;
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+function concatChunks(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const data = new Uint8Array(bytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return data;
+}
+
+function copyConfiguration(config: Configuration): Configuration {
+  return { voters: new Map(config.voters), learners: new Set(config.learners) };
+}
+
+/**
+ * The pure, deterministic Raft state machine (etcd-io/raft's `raft` + `RawNode`): no timers,
+ * no I/O, no clock, no randomness of its own. Feed it `tick()`, `step(message)`, `propose(data)`,
+ * and collect its work with `ready()` / `advance(ready)`. The same inputs always give the same outputs.
+ *
+ * Quorums (votes, commits, check-quorum, reads) are weighted by the configuration in the node's own
+ * log: a set of voters Q is a quorum iff 2·Σ_{i∈Q} w_i > Σ_all w_i, in both halves while joint.
+ *
+ * @example
+ * ```ts
+ * import { configuration } from '@greenraft/consensus';
+ * import { RaftCore } from '@greenraft/raft';
+ *
+ * const core = new RaftCore({ id: 'a', bootstrap: configuration(['a']) });
+ * core.campaign();                       // a single voter elects itself at once
+ * const ready = core.ready();            // persist ready.entries + ready.hardState, send ready.messages
+ * core.advance(ready);
+ * const { index } = core.propose(new TextEncoder().encode('hello'));
+ * const next = core.ready();             // next.committedEntries holds the entry at `index`
+ * core.advance(next);
+ * ```
+ */
+export class RaftCore {
+  /** This node's id. */
+  readonly id: NodeId;
+
+  private readonly electionTicks: number;
+  private readonly heartbeatTicks: number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly readOnly: 'safe' | 'lease';
+  private readonly maxInflightMessages: number;
+  private readonly maxInflightBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly maxUncommittedBytes: number;
+  private readonly snapshotChunkBytes: number;
+  private readonly random: () => number;
+  private readonly policy: RaftPolicy;
+  private readonly bug: EngineBug | undefined;
+
+  private _term: Term = 0;
+  private _vote: NodeId | undefined = undefined;
+  private _role: Role = 'follower';
+  private _leader: NodeId | undefined = undefined;
+  private readonly log: RaftLog;
+  private _commit: Index = 0;
+  private _applied: Index = 0;
+  private _ticks = 0;
+
+  /** The latest snapshot this node holds (taken locally or installed), for lagging followers. */
+  private latestSnapshot: Snapshot | undefined;
+  /** A snapshot received from the leader, to hand to the driver in the next Ready. */
+  private snapshotToInstall: Snapshot | undefined;
+  private receiving: ReceivingSnapshot | undefined;
+
+  /** The snapshot's configuration, then every config entry in the log, in order. */
+  private configHistory: ConfigRecord[];
+  private _config: ClusterConfig = EMPTY_CONFIG;
+  private voterIds: NodeId[] = [];
+  private memberIds: Set<NodeId> = new Set();
+  private promotable = false;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private transferElapsed = 0;
+  private randomizedElectionTimeout = 0;
+
+  private readonly votes = new Map<NodeId, boolean>();
+  private readonly peers = new Map<NodeId, Progress>();
+  private selfAcks: AckRecord[] = [];
+  private ackSequence = 0;
+  private transferee: NodeId | undefined = undefined;
+  private uncommittedBytes = 0;
+  private broadcastEntries = false;
+  private broadcastCommit = false;
+
+  private readonly pendingReads: PendingRead[] = [];
+  private deferredReads: { requester: NodeId; context: string }[] = [];
+  private readSequence = 0;
+
+  private readonly outbox: Message[] = [];
+  private readonly readStateQueue: ReadState[] = [];
+  private readonly commitQuorumQueue: CoreCommitQuorum[] = [];
+  private prevHardState: HardState;
+  private prevSoftState: SoftState;
+
+  constructor(options: RaftCoreOptions) {
+    if (typeof options.id !== 'string' || options.id.length === 0) {
+      throw new InvalidArgumentError('a node id must be a non-empty string');
+    }
+    this.id = options.id;
+    this.electionTicks = positiveInteger('electionTicks', options.electionTicks ?? 10);
+    this.heartbeatTicks = positiveInteger('heartbeatTicks', options.heartbeatTicks ?? 1);
+    if (this.heartbeatTicks >= this.electionTicks) {
+      throw new InvalidArgumentError('heartbeatTicks must be smaller than electionTicks');
+    }
+    this.preVote = options.preVote ?? true;
+    this.checkQuorum = options.checkQuorum ?? true;
+    this.readOnly = options.readOnly ?? 'safe';
+    if (this.readOnly === 'lease' && !this.checkQuorum) {
+      throw new InvalidArgumentError("readOnly: 'lease' is only safe with checkQuorum");
+    }
+    this.maxInflightMessages = positiveInteger('maxInflightMessages', options.maxInflightMessages ?? 256);
+    this.maxInflightBytes = nonNegativeInteger('maxInflightBytes', options.maxInflightBytes ?? 0);
+    this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes ?? 1024 * 1024);
+    this.maxUncommittedBytes = nonNegativeInteger('maxUncommittedBytes', options.maxUncommittedBytes ?? 0);
+    this.snapshotChunkBytes = positiveInteger('snapshotChunkBytes', options.snapshotChunkBytes ?? 256 * 1024);
+    this.random = options.random ?? seededRandom(options.seed ?? 1);
+    this.policy = options.policy ?? {};
+    this.bug = options.bug;
+    if (options.bootstrap !== undefined) validateConfiguration(options.bootstrap);
+
+    const state = options.state;
+    const snapshot = state?.snapshot;
+    const baseConfig: ClusterConfig =
+      snapshot?.metadata.config ?? (options.bootstrap ? { incoming: copyConfiguration(options.bootstrap) } : EMPTY_CONFIG);
+    const snapshotIndex = snapshot?.metadata.index ?? 0;
+    const snapshotTerm = snapshot?.metadata.term ?? 0;
+    const entries = [...(state?.entries ?? [])];
+    entries.forEach((entry, position) => {
+      if (entry.index !== snapshotIndex + 1 + position) {
+        throw new InvalidArgumentError(`stored entries must follow the snapshot contiguously (entry ${entry.index} at position ${position})`);
+      }
+    });
+    this.log = new RaftLog(snapshotIndex, snapshotTerm, entries, snapshotIndex + entries.length + 1);
+    this.latestSnapshot = snapshot;
+    this.configHistory = [{ index: snapshotIndex, config: baseConfig }];
+    for (const entry of entries) if (entry.type === 'config') this.configHistory.push({ index: entry.index, config: entry.config });
+
+    const hardState = state?.hardState;
+    if (hardState !== undefined && this.bug !== 'forget-term-on-restart') {
+      this._term = hardState.term;
+      this._vote = hardState.vote;
+    }
+    // BUG(forget-term-on-restart): the persisted term and vote above are skipped.
+    this._commit = Math.min(Math.max(hardState?.commit ?? 0, snapshotIndex), this.log.lastIndex);
+    this._applied = Math.min(Math.max(options.applied ?? snapshotIndex, snapshotIndex), this._commit);
+    this.prevHardState = { term: this._term, vote: this._vote, commit: this._commit };
+    this.prevSoftState = { role: this._role, leader: this._leader, term: this._term };
+    this.refreshConfig();
+    this.resetElectionTimer();
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  /** The current term. */
+  get term(): Term {
+    return this._term;
+  }
+  /** The candidate this node voted for in the current term. */
+  get vote(): NodeId | undefined {
+    return this._vote;
+  }
+  get role(): Role {
+    return this._role;
+  }
+  /** The leader this node knows of in the current term. */
+  get leader(): NodeId | undefined {
+    return this._leader;
+  }
+  get commitIndex(): Index {
+    return this._commit;
+  }
+  /** The highest index the driver has applied (acknowledged through `advance`). */
+  get appliedIndex(): Index {
+    return this._applied;
+  }
+  /** The first index still in the in-memory log (just after the snapshot). */
+  get firstIndex(): Index {
+    return this.log.firstIndex;
+  }
+  get lastIndex(): Index {
+    return this.log.lastIndex;
+  }
+  get lastTerm(): Term {
+    return this.log.lastTerm;
+  }
+  /** Ticks since construction. */
+  get ticks(): number {
+    return this._ticks;
+  }
+  /** What the in-memory log starts after. */
+  get snapshotMetadata(): SnapshotMetadata {
+    return { index: this.log.snapshotIndex, term: this.log.snapshotTerm, config: this.configHistory[0]!.config };
+  }
+  /** The configuration in effect: the latest config entry in the log, committed or not. */
+  get config(): ClusterConfig {
+    return this._config;
+  }
+  /** On the leader: the follower leadership is being handed to. */
+  get leadTransferee(): NodeId | undefined {
+    return this.transferee;
+  }
+  /** The entry at `index`, or `undefined` when compacted or beyond the log. */
+  entry(index: Index): LogEntry | undefined {
+    return this.log.entry(index);
+  }
+  /** The term of the entry at `index` (the snapshot's at its index), or `undefined` when unknown. */
+  termAt(index: Index): Term | undefined {
+    return this.log.termAt(index);
+  }
+  /** The entries in [lo, hi) still in the in-memory log. */
+  entriesFrom(lo: Index, hi: Index = this.log.lastIndex + 1): LogEntry[] {
+    return this.log.slice(lo, hi);
+  }
+  /** On the leader: each follower's replication state; empty elsewhere. */
+  progress(): Map<NodeId, PeerProgress> {
+    const view = new Map<NodeId, PeerProgress>();
+    if (this._role !== 'leader') return view;
+    view.set(this.id, { match: this.log.lastIndex, next: this.log.lastIndex + 1, state: 'replicate', recentActive: true });
+    for (const [id, pr] of this.peers) {
+      view.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive });
+    }
+    return view;
+  }
+  /** A snapshot of this node's state. */
+  status(): NodeStatus {
+    const base = {
+      id: this.id,
+      role: this._role,
+      term: this._term,
+      leader: this._leader,
+      commitIndex: this._commit,
+      appliedIndex: this._applied,
+      lastIndex: this.log.lastIndex,
+      config: this._config,
+    };
+    return this._role === 'leader' ? { ...base, progress: this.progress() } : base;
+  }
+  /**
+   * The metadata a snapshot of the state machine at `index` must carry (term and configuration at
+   * that index). The driver calls it when it snapshots, then hands the snapshot to {@link snapshotTaken}.
+   */
+  snapshotMetadataAt(index: Index): SnapshotMetadata {
+    const term = this.log.termAt(index);
+    if (term === undefined || index > this._applied) {
+      throw new InvalidArgumentError(`index ${index} is not an applied index still in the log`);
+    }
+    return { index, term, config: this.configAt(index) };
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** Advances logical time by one tick: election timeouts, heartbeats, check-quorum. */
+  tick(): void {
+    this._ticks++;
+    if (this._role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  /** Starts an election now (with a pre-vote first when enabled). Ignored on a non-voter and on the leader. */
+  campaign(): void {
+    if (this._role === 'leader' || !this.promotable) return;
+    this.startCampaign(this.preVote ? 'preVote' : 'election', false);
+  }
+
+  /**
+   * Appends `data` to the leader's log.
+   * @throws NotLeaderError on a non-leader, carrying the leader it knows of
+   * @throws ProposalDroppedError during a leadership transfer, or when the uncommitted log is over its bound
+   */
+  propose(data: Uint8Array): Proposed {
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('a proposal must be a Uint8Array');
+    this.checkCanPropose();
+    if (this.maxUncommittedBytes > 0 && this.uncommittedBytes > 0 && this.uncommittedBytes + data.byteLength > this.maxUncommittedBytes) {
+      throw new ProposalDroppedError(`the uncommitted log is over its bound of ${this.maxUncommittedBytes} bytes`);
+    }
+    const index = this.log.lastIndex + 1;
+    this.appendAsLeader([{ type: 'normal', term: this._term, index, data }]);
+    return { index, term: this._term };
+  }
+
+  /**
+   * Starts a membership/weight change to `target` by joint consensus (thesis ch. 4): appends
+   * C(old,new) now and C(new) once that commits.
+   * @throws NotLeaderError on a non-leader
+   * @throws ConfigurationError for an invalid target, a target equal to the current configuration,
+   *   a change still in flight, or a leader that has not yet committed an entry of its term
+   */
+  proposeConfigChange(target: Configuration): Proposed {
+    if (this._role !== 'leader') throw new NotLeaderError(this._leader);
+    validateConfiguration(target);
+    if (this._config.outgoing !== undefined) throw new ConfigurationError('a joint configuration change is still in progress');
+    if (this.lastConfigIndex() > this._commit) throw new ConfigurationError('a configuration change is still uncommitted');
+    if (this.log.termAt(this._commit) !== this._term) {
+      throw new ConfigurationError('the leader has not yet committed an entry of its own term');
+    }
+    if (configurationsEqual(target, this._config.incoming)) {
+      throw new ConfigurationError('the target configuration equals the current one');
+    }
+    this.checkCanPropose();
+    const index = this.log.lastIndex + 1;
+    const config: ClusterConfig = { incoming: copyConfiguration(target), outgoing: this._config.incoming };
+    this.appendAsLeader([{ type: 'config', term: this._term, index, config }]);
+    return { index, term: this._term };
+  }
+
+  /**
+   * Requests a linearizable read (ReadIndex, thesis §6.4). A `ReadState` with `context` comes out
+   * of a later Ready once leadership is confirmed; serve the read when applied ≥ its index.
+   * @throws NotLeaderError when no leader is known
+   */
+  readIndex(context: string): void {
+    if (typeof context !== 'string') throw new InvalidArgumentError('a read context must be a string');
+    if (this._role === 'leader') {
+      this.handleReadRequest(this.id, context);
+      return;
+    }
+    if (this._leader === undefined) throw new NotLeaderError(undefined);
+    this.send({ type: 'readIndexRequest', from: this.id, to: this._leader, term: this._term, context });
+  }
+
+  /**
+   * Hands leadership to `to` (thesis §3.10): proposals stop, `to` is caught up, then told to
+   * campaign at once. Aborted after an election timeout.
+   * @throws NotLeaderError on a non-leader
+   * @throws ConfigurationError when `to` is not a voter
+   */
+  transferLeadership(to: NodeId): void {
+    if (this._role !== 'leader') throw new NotLeaderError(this._leader);
+    if (to === this.id) {
+      this.transferee = undefined;
+      return;
+    }
+    const pr = this.peers.get(to);
+    if (pr === undefined || !this._config.incoming.voters.has(to)) {
+      throw new ConfigurationError(`${to} is not a voter of the current configuration`);
+    }
+    if (this.transferee === to) return;
+    this.transferee = to;
+    this.transferElapsed = 0;
+    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(to);
+    else this.sendAppend(to, true);
+  }
+
+  /**
+   * The driver persisted a snapshot of the state machine at `snapshot.metadata.index` (≤ applied):
+   * the in-memory log is compacted up to it, and it is sent to followers that fall behind.
+   * Build its metadata with {@link snapshotMetadataAt}.
+   */
+  snapshotTaken(snapshot: Snapshot): void {
+    const { index, term } = snapshot.metadata;
+    if (index > this._applied) throw new InvalidArgumentError(`snapshot index ${index} is beyond the applied index ${this._applied}`);
+    if (index < this.log.snapshotIndex) return;
+    if (this.log.termAt(index) !== term) {
+      throw new InvalidArgumentError(`snapshot term ${term} does not match the log's term at index ${index}`);
+    }
+    this.log.compactTo(index, term);
+    this.latestSnapshot = snapshot;
+    let keepFrom = 0;
+    for (let i = 0; i < this.configHistory.length; i++) if (this.configHistory[i]!.index <= index) keepFrom = i;
+    this.configHistory = [{ index, config: snapshot.metadata.config }, ...this.configHistory.slice(keepFrom + 1)];
+  }
+
+  /** Feeds a message from a peer. Never throws on a well-typed message, whatever its term or sender. */
+  step(m: Message): void {
+    if (m.to !== this.id || m.from === this.id) return;
+    if (m.term > this._term) {
+      if (m.type === 'voteRequest') {
+        // Leader lease (check-quorum): a node that heard from a leader recently ignores disruptive candidates.
+        const inLease = this.checkQuorum && this._leader !== undefined && this.electionElapsed < this.electionTicks;
+        if (inLease && !m.transfer) return;
+      }
+      if (m.type === 'voteRequest' && m.preVote) {
+        // A pre-vote changes no state: the term is not adopted.
+      } else if (m.type === 'voteResponse' && m.preVote && m.granted) {
+        // Granted pre-votes carry the future term; the candidate adopts it only when it campaigns.
+      } else {
+        const fromLeader = m.type === 'appendRequest' || m.type === 'heartbeat' || m.type === 'snapshotRequest';
+        this.becomeFollower(m.term, fromLeader ? m.from : undefined);
+      }
+    } else if (m.term < this._term) {
+      if ((this.checkQuorum || this.preVote) && (m.type === 'appendRequest' || m.type === 'heartbeat')) {
+        // Tell a stale leader about the newer term, so it steps down instead of being ignored forever.
+        this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success: false, index: 0, hintIndex: 0, hintTerm: 0 });
+      } else if (m.type === 'voteRequest' && m.preVote) {
+        this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, preVote: true, granted: false });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'voteRequest':
+        this.handleVoteRequest(m);
+        return;
+      case 'voteResponse':
+        if (this._role === 'preCandidate' && m.preVote) this.pollVote(m);
+        else if (this._role === 'candidate' && !m.preVote && m.term === this._term) this.pollVote(m);
+        return;
+      case 'appendRequest':
+      case 'heartbeat':
+      case 'snapshotRequest':
+        if (this._role === 'leader') return; // another leader in our term cannot exist; ignore
+        if (this._role !== 'follower') this.becomeFollower(this._term, m.from);
+        this._leader = m.from;
+        this.electionElapsed = 0;
+        if (m.type === 'appendRequest') this.handleAppendRequest(m);
+        else if (m.type === 'heartbeat') this.handleHeartbeat(m);
+        else this.handleSnapshotRequest(m);
+        return;
+      case 'appendResponse':
+        if (this._role === 'leader') this.handleAppendResponse(m);
+        return;
+      case 'heartbeatResponse':
+        if (this._role === 'leader') this.handleHeartbeatResponse(m);
+        return;
+      case 'snapshotResponse':
+        if (this._role === 'leader') this.handleSnapshotResponse(m);
+        return;
+      case 'timeoutNow':
+        if (this._role === 'follower' && this.promotable) this.startCampaign('election', true);
+        return;
+      case 'readIndexRequest':
+        this.handleRemoteRead(m);
+        return;
+      case 'readIndexResponse':
+        if (m.index >= 0) this.readStateQueue.push({ context: m.context, index: m.index });
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /** True when {@link ready} has work for the driver. */
+  hasReady(): boolean {
+    this.flushAppends();
+    if (this.outbox.length > 0 || this.readStateQueue.length > 0 || this.commitQuorumQueue.length > 0) return true;
+    if (this.log.unstableFrom <= this.log.lastIndex || this.snapshotToInstall !== undefined) return true;
+    if (this.applyLimit() > this.applyFrom() - 1) return true;
+    if (!sameHardState(this.hardState(), this.prevHardState)) return true;
+    const soft = this.prevSoftState;
+    return soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
+  }
+
+  /**
+   * The pending work, in the order the driver must do it (see {@link Ready}). Calling it again
+   * before {@link advance} returns the same work plus anything new.
+   */
+  ready(): Ready {
+    this.flushAppends();
+    const hardState = this.hardState();
+    const soft = this.prevSoftState;
+    const softChanged = soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
+    const from = this.applyFrom();
+    const limit = this.applyLimit();
+    const rd: Ready = {
+      entries: this.log.slice(this.log.unstableFrom, this.log.lastIndex + 1),
+      committedEntries: limit >= from ? this.log.slice(from, limit + 1) : [],
+      messages: this.outbox.slice(),
+      readStates: this.readStateQueue.slice(),
+      commitQuorums: this.commitQuorumQueue.slice(),
+      ...(sameHardState(hardState, this.prevHardState) ? {} : { hardState }),
+      ...(softChanged ? { softState: { role: this._role, leader: this._leader, term: this._term } } : {}),
+      ...(this.snapshotToInstall === undefined ? {} : { snapshot: this.snapshotToInstall }),
+    };
+    return rd;
+  }
+
+  /** The driver finished `ready`: its entries and hard state are durable, its messages sent, its committed entries applied. */
+  advance(rd: Ready): void {
+    if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
+    if (rd.softState !== undefined) this.prevSoftState = rd.softState;
+    const lastPersisted = rd.entries[rd.entries.length - 1];
+    if (lastPersisted !== undefined && this.log.termAt(lastPersisted.index) === lastPersisted.term) {
+      // Only if no newer entries replaced them meanwhile (a truncation already lowered unstableFrom).
+      this.log.unstableFrom = Math.max(this.log.unstableFrom, lastPersisted.index + 1);
+    }
+    if (rd.snapshot !== undefined) {
+      this._applied = Math.max(this._applied, rd.snapshot.metadata.index);
+      if (this.snapshotToInstall === rd.snapshot) this.snapshotToInstall = undefined;
+    }
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied !== undefined) this._applied = Math.max(this._applied, lastApplied.index);
+    this.outbox.splice(0, rd.messages.length);
+    this.readStateQueue.splice(0, rd.readStates.length);
+    this.commitQuorumQueue.splice(0, rd.commitQuorums.length);
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    const drawn = this.policy.electionTimeoutTicks?.({
+      id: this.id,
+      config: this._config,
+      electionTicks: this.electionTicks,
+      random: this.random,
+    });
+    // Raft §5.2: randomized timeouts in [T, 2T) make split votes rare.
+    this.randomizedElectionTimeout = Math.max(1, Math.floor(drawn ?? this.electionTicks + Math.floor(this.random() * this.electionTicks)));
+  }
+
+  private reset(term: Term): void {
+    if (this._term !== term) {
+      this._term = term;
+      this._vote = undefined;
+    }
+    if (this._role === 'leader') this.dropPendingReads();
+    this._leader = undefined;
+    this.resetElectionTimer();
+    this.heartbeatElapsed = 0;
+    this.transferee = undefined;
+    this.transferElapsed = 0;
+    this.votes.clear();
+    this.peers.clear();
+    this.selfAcks = [];
+    this.uncommittedBytes = 0;
+    this.broadcastEntries = false;
+    this.broadcastCommit = false;
+    this.deferredReads = [];
+    this.receiving = undefined;
+  }
+
+  private becomeFollower(term: Term, leader: NodeId | undefined): void {
+    this.reset(term);
+    this._role = 'follower';
+    this._leader = leader;
+  }
+
+  private startCampaign(kind: 'preVote' | 'election', transfer: boolean): void {
+    let voteTerm: Term;
+    if (kind === 'preVote') {
+      // Thesis §9.6: ask with term+1 but keep our term until a quorum says we could win.
+      this._role = 'preCandidate';
+      this._leader = undefined;
+      this.votes.clear();
+      this.resetElectionTimer();
+      voteTerm = this._term + 1;
+    } else {
+      this.reset(this._term + 1);
+      this._role = 'candidate';
+      this._vote = this.id;
+      voteTerm = this._term;
+    }
+    this.votes.set(this.id, true);
+    if (voteResult(this._config, this.votes) === 'won') {
+      if (kind === 'preVote') this.startCampaign('election', transfer);
+      else this.becomeLeader();
+      return;
+    }
+    for (const id of this.voterIds) {
+      if (id === this.id) continue;
+      this.send({
+        type: 'voteRequest',
+        from: this.id,
+        to: id,
+        term: voteTerm,
+        preVote: kind === 'preVote',
+        lastLogIndex: this.log.lastIndex,
+        lastLogTerm: this.log.lastTerm,
+        transfer,
+      });
+    }
+  }
+
+  private pollVote(m: VoteResponse): void {
+    if (this.votes.has(m.from)) return;
+    this.votes.set(m.from, m.granted);
+    const result = voteResult(this._config, this.votes);
+    if (result === 'won') {
+      if (this._role === 'preCandidate') this.startCampaign('election', false);
+      else this.becomeLeader();
+    } else if (result === 'lost') {
+      this.becomeFollower(this._term, undefined);
+    }
+  }
+
+  private becomeLeader(): void {
+    this.reset(this._term);
+    this._role = 'leader';
+    this._leader = this.id;
+    this.syncPeers();
+    // §5.4.2: a leader commits entries of earlier terms only through an entry of its own term.
+    this.appendAsLeader([{ type: 'normal', term: this._term, index: this.log.lastIndex + 1, data: new Uint8Array(0) }]);
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable && this.electionElapsed >= this.randomizedElectionTimeout) {
+      // §5.2: no word from a leader for an election timeout: start an election.
+      this.electionElapsed = 0;
+      this.campaign();
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.transferee !== undefined && ++this.transferElapsed >= this.electionTicks) {
+      // Thesis §3.10: the transfer did not complete within an election timeout; resume normal operation.
+      this.transferee = undefined;
+      this.transferElapsed = 0;
+    }
+    if (this.electionElapsed >= this.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum) {
+        if (!this.quorumActive()) {
+          this.becomeFollower(this._term, undefined);
+          return;
+        }
+      }
+    }
+    if (this.heartbeatElapsed >= this.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.broadcastHeartbeat(undefined);
+    }
+  }
+
+  /** Check-quorum: did a weighted quorum talk to us during the last election timeout? Resets the marks. */
+  private quorumActive(): boolean {
+    const active = new Map<NodeId, boolean>([[this.id, true]]);
+    for (const [id, pr] of this.peers) {
+      if (pr.recentActive) active.set(id, true);
+      pr.recentActive = false;
+    }
+    return voteResult(this._config, active) === 'won';
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  private lastConfigIndex(): Index {
+    return this.configHistory[this.configHistory.length - 1]!.index;
+  }
+
+  private configAt(index: Index): ClusterConfig {
+    let config = this.configHistory[0]!.config;
+    for (const record of this.configHistory) if (record.index <= index) config = record.config;
+    return config;
+  }
+
+  /** Recomputes the configuration in effect; called whenever the log or commit index changes it. */
+  private refreshConfig(): void {
+    // BUG(config-applied-on-commit): the configuration takes effect only once its entry commits.
+    const effective = this.bug === 'config-applied-on-commit' ? this.configAt(this._commit) : this.configHistory[this.configHistory.length - 1]!.config;
+    if (effective === this._config) return;
+    this._config = effective;
+    const voters = new Set<NodeId>(effective.incoming.voters.keys());
+    if (effective.outgoing) for (const id of effective.outgoing.voters.keys()) voters.add(id);
+    this.voterIds = [...voters];
+    const all = new Set<NodeId>(voters);
+    for (const id of effective.incoming.learners) all.add(id);
+    if (effective.outgoing) for (const id of effective.outgoing.learners) all.add(id);
+    this.memberIds = all;
+    this.promotable = voters.has(this.id);
+    if (this._role === 'leader') this.syncPeers();
+  }
+
+  /** On the leader: one progress per member of the configuration; new members start probing. */
+  private syncPeers(): void {
+    for (const id of this.memberIds) {
+      if (id === this.id || this.peers.has(id)) continue;
+      const pr = new Progress(this.log.lastIndex + 1, this.maxInflightMessages, this.maxInflightBytes);
+      pr.recentActive = true;
+      this.peers.set(id, pr);
+      this.broadcastEntries = true;
+    }
+    for (const id of [...this.peers.keys()]) if (!this.memberIds.has(id)) this.peers.delete(id);
+    if (this.transferee !== undefined && !this.peers.has(this.transferee)) this.transferee = undefined;
+  }
+
+  // ---------------------------------------------------------------- log
+
+  private checkCanPropose(): void {
+    if (this._role !== 'leader') throw new NotLeaderError(this._leader);
+    if (this.transferee !== undefined) throw new ProposalDroppedError(`leadership is being transferred to ${this.transferee}`);
+    if (!this.memberIds.has(this.id)) throw new ProposalDroppedError('this leader is leaving the configuration');
+  }
+
+  private appendAsLeader(entries: LogEntry[]): void {
+    this.log.append(entries);
+    let configChanged = false;
+    for (const entry of entries) {
+      if (entry.type === 'config') {
+        this.configHistory.push({ index: entry.index, config: entry.config });
+        configChanged = true;
+      } else {
+        this.uncommittedBytes += entry.data.byteLength;
+      }
+    }
+    if (configChanged) this.refreshConfig();
+    this.selfAcks.push({ index: this.log.lastIndex, sequence: ++this.ackSequence, tick: this._ticks });
+    this.broadcastEntries = true;
+    this.maybeCommit();
+  }
+
+  /** Appends entries from the leader after `prevIndex`, truncating a conflicting suffix (§5.3). */
+  private appendFromLeader(entries: readonly LogEntry[]): void {
+    const conflict = this.log.findConflict(entries);
+    if (conflict === 0) return;
+    if (conflict <= this._commit) {
+      throw new InvariantViolationError(`entry ${conflict} conflicts with the leader's log but is already committed (commit ${this._commit})`);
+    }
+    const first = entries[0]!.index;
+    const fresh = entries.slice(conflict - first);
+    let configChanged = false;
+    if (conflict <= this.log.lastIndex) {
+      this.log.truncateFrom(conflict);
+      // Configurations take effect when appended, so a truncated config entry rolls back.
+      while (this.configHistory.length > 1 && this.configHistory[this.configHistory.length - 1]!.index >= conflict) {
+        this.configHistory.pop();
+        configChanged = true;
+      }
+    }
+    this.log.append(fresh);
+    for (const entry of fresh) {
+      if (entry.type === 'config') {
+        this.configHistory.push({ index: entry.index, config: entry.config });
+        configChanged = true;
+      }
+    }
+    if (configChanged) this.refreshConfig();
+  }
+
+  private commitTo(index: Index): void {
+    const bounded = Math.min(index, this.log.lastIndex);
+    if (bounded <= this._commit) return;
+    this._commit = bounded;
+    if (this.bug === 'config-applied-on-commit') this.refreshConfig();
+  }
+
+  private maybeCommit(): boolean {
+    let index = committedIndex(this._config, (id) => (id === this.id ? this.log.lastIndex : this.peers.get(id)?.match));
+    // BUG(commit-without-quorum): the leader commits whatever it appends, alone.
+    if (this.bug === 'commit-without-quorum') index = this.log.lastIndex;
+    // §5.4.2: only entries of the leader's own term are committed by counting replicas.
+    if (index <= this._commit || this.log.termAt(index) !== this._term) return false;
+    const previous = this._commit;
+    this.commitTo(index);
+    this.onLeaderCommit(previous);
+    return true;
+  }
+
+  private onLeaderCommit(previous: Index): void {
+    this.recordCommitQuorum();
+    for (let i = previous + 1; i <= this._commit; i++) {
+      const entry = this.log.entry(i);
+      if (entry?.type === 'normal' && entry.term === this._term) this.uncommittedBytes -= entry.data.byteLength;
+    }
+    if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
+    this.broadcastCommit = true;
+    if (this.deferredReads.length > 0) {
+      const deferred = this.deferredReads;
+      this.deferredReads = [];
+      for (const read of deferred) this.handleReadRequest(read.requester, read.context);
+    }
+    const lastConfig = this.lastConfigIndex();
+    if (lastConfig <= this._commit) {
+      if (this._config.outgoing !== undefined) {
+        // Thesis ch. 4: C(old,new) committed; move on to C(new) alone.
+        const index = this.log.lastIndex + 1;
+        this.appendAsLeader([{ type: 'config', term: this._term, index, config: { incoming: this._config.incoming } }]);
+      } else if (!this.promotable) {
+        // C(new) committed without this leader: tell followers, then step down.
+        this.flushAppends();
+        this.becomeFollower(this._term, undefined);
+      }
+    }
+  }
+
+  private recordCommitQuorum(): void {
+    const index = this._commit;
+    const arrivals: { id: NodeId; ack: AckRecord }[] = [];
+    let own: AckRecord | undefined;
+    for (const ack of this.selfAcks) {
+      if (ack.index >= index) {
+        own = ack;
+        break;
+      }
+    }
+    for (const id of this.voterIds) {
+      const ack = id === this.id ? own : this.peers.get(id)?.ackCovering(index);
+      if (ack !== undefined) arrivals.push({ id, ack });
+    }
+    // Arrival order, the leader's own append first.
+    arrivals.sort((x, y) => (x.id === this.id ? -1 : y.id === this.id ? 1 : x.ack.sequence - y.ack.sequence));
+    const formed = quorumPrefixLength(this._config, arrivals.map((a) => a.id)) ?? arrivals.length;
+    const config = this._config;
+    this.commitQuorumQueue.push({
+      index,
+      term: this._term,
+      proposedTick: own?.tick ?? this._ticks,
+      acks: arrivals.slice(0, formed).map(({ id, ack }) => ({
+        id,
+        weight: config.incoming.voters.get(id) ?? config.outgoing?.voters.get(id) ?? 0,
+        tick: ack.tick,
+      })),
+    });
+    let drop = 0;
+    while (drop < this.selfAcks.length && this.selfAcks[drop]!.index <= index) drop++;
+    if (drop > 0) this.selfAcks.splice(0, drop);
+    for (const pr of this.peers.values()) pr.pruneAcks(index);
+  }
+
+  private hardState(): HardState {
+    return { term: this._term, vote: this._vote, commit: this._commit };
+  }
+
+  private applyFrom(): Index {
+    return Math.max(this._applied, this.snapshotToInstall?.metadata.index ?? 0) + 1;
+  }
+
+  private applyLimit(): Index {
+    // BUG(apply-uncommitted): hand out every entry in the log, committed or not.
+    if (this.bug === 'apply-uncommitted') return this.log.lastIndex;
+    return this._commit;
+  }
+
+  // ---------------------------------------------------------------- replication (leader)
+
+  private send(m: Message): void {
+    this.outbox.push(m);
+  }
+
+  /** Sends the batched appends of this round: several proposals between two Readys share one AppendRequest. */
+  private flushAppends(): void {
+    if (this._role !== 'leader' || (!this.broadcastEntries && !this.broadcastCommit)) return;
+    const sendIfEmpty = this.broadcastCommit;
+    this.broadcastEntries = false;
+    this.broadcastCommit = false;
+    for (const id of this.peers.keys()) this.sendAppend(id, sendIfEmpty);
+  }
+
+  /** Sends what `to` is missing, as far as flow control allows; returns false if nothing was sent. */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.peers.get(to);
+    if (pr === undefined) return false;
+    let sent = false;
+    let allowEmpty = sendIfEmpty;
+    while (!pr.paused) {
+      const prevIndex = pr.next - 1;
+      const prevTerm = this.log.termAt(prevIndex);
+      if (prevTerm === undefined) {
+        if (prevIndex < this.log.snapshotIndex) return this.sendSnapshot(to, pr) || sent;
+        pr.next = this.log.lastIndex + 1; // cannot happen on a leader: its log never shrinks
+        continue;
+      }
+      const entries = this.log.slice(pr.next, this.log.lastIndex + 1, this.maxMessageBytes);
+      if (entries.length === 0 && !allowEmpty) return sent;
+      this.send({ type: 'appendRequest', from: this.id, to, term: this._term, prevLogIndex: prevIndex, prevLogTerm: prevTerm, entries, commitIndex: this._commit });
+      sent = true;
+      allowEmpty = false;
+      if (pr.state !== 'replicate') {
+        pr.probeSent = true;
+        return true;
+      }
+      if (entries.length === 0) return true;
+      // Replicate state: optimistically pipeline further appends while flow control allows.
+      let bytes = 0;
+      for (const entry of entries) bytes += entryBytes(entry);
+      const last = entries[entries.length - 1]!.index;
+      pr.next = last + 1;
+      pr.inflights.add(last, bytes);
+      if (pr.next > this.log.lastIndex) return true;
+    }
+    return sent;
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    const snapshot = this.latestSnapshot;
+    if (snapshot === undefined) return false;
+    pr.becomeSnapshot(snapshot);
+    this.sendSnapshotChunk(to, snapshot, 0);
+    return true;
+  }
+
+  private sendSnapshotChunk(to: NodeId, snapshot: Snapshot, offset: number): void {
+    const end = Math.min(offset + this.snapshotChunkBytes, snapshot.data.byteLength);
+    this.send({
+      type: 'snapshotRequest',
+      from: this.id,
+      to,
+      term: this._term,
+      metadata: snapshot.metadata,
+      offset,
+      chunk: snapshot.data.subarray(offset, end),
+      done: end >= snapshot.data.byteLength,
+    });
+  }
+
+  private broadcastHeartbeat(context: string | undefined): void {
+    for (const [id, pr] of this.peers) {
+      const heartbeat: HeartbeatRequest = {
+        type: 'heartbeat',
+        from: this.id,
+        to: id,
+        term: this._term,
+        // A follower may not yet hold the leader's commit index entry; it only learns what matches.
+        commitIndex: Math.min(pr.match, this._commit),
+        ...(context === undefined ? {} : { context }),
+      };
+      this.send(heartbeat);
+    }
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this._term });
+  }
+
+  private handleAppendResponse(m: AppendResponse): void {
+    const pr = this.peers.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (!m.success) {
+      // etcd's maybeDecrTo: ignore rejections of appends we have since moved past.
+      if (pr.state === 'replicate' ? m.index <= pr.match : pr.next - 1 !== m.index) return;
+      let probeFrom = m.hintIndex;
+      if (m.hintTerm > 0) probeFrom = this.log.findConflictByTerm(m.hintIndex, m.hintTerm);
+      if (pr.state === 'replicate') {
+        pr.becomeProbe();
+      } else {
+        pr.next = Math.max(Math.min(m.index, probeFrom + 1), pr.match + 1);
+        pr.probeSent = false;
+      }
+      this.sendAppend(m.from, true);
+      return;
+    }
+    const updated = pr.update(m.index, ++this.ackSequence, this._ticks);
+    if (!updated && !(pr.match === m.index && pr.state === 'probe')) return;
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
+      pr.becomeProbe();
+      pr.becomeReplicate();
+    } else if (pr.state === 'replicate') pr.inflights.freeUpTo(m.index);
+    if (updated && this.maybeCommit() && this._role !== 'leader') return;
+    this.sendAppend(m.from, false);
+    if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+  }
+
+  private handleHeartbeatResponse(m: HeartbeatResponse): void {
+    const pr = this.peers.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.state === 'snapshot' && pr.sendingSnapshot !== undefined) {
+      // Resend the chunk the follower is waiting for, in case one was lost.
+      this.sendSnapshotChunk(m.from, pr.sendingSnapshot, pr.snapshotOffset);
+    } else if (pr.match < this.log.lastIndex || pr.state === 'probe') {
+      this.sendAppend(m.from, true);
+    }
+    if (m.context !== undefined) this.ackRead(m.from, m.context);
+  }
+
+  private handleSnapshotResponse(m: SnapshotResponse): void {
+    const pr = this.peers.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (pr.state !== 'snapshot' || m.index !== pr.pendingSnapshot || pr.sendingSnapshot === undefined) return;
+    if (m.offset < 0) {
+      pr.becomeProbe();
+      this.sendAppend(m.from, true);
+      return;
+    }
+    if (m.done) {
+      pr.update(m.index, ++this.ackSequence, this._ticks);
+      pr.becomeProbe();
+      this.maybeCommit();
+      if (this._role === 'leader') this.sendAppend(m.from, true);
+      return;
+    }
+    pr.snapshotOffset = Math.min(m.offset, pr.sendingSnapshot.data.byteLength);
+    this.sendSnapshotChunk(m.from, pr.sendingSnapshot, pr.snapshotOffset);
+  }
+
+  // ---------------------------------------------------------------- follower side
+
+  private handleVoteRequest(m: VoteRequest): void {
+    const canVote =
+      this._vote === m.from ||
+      (this._vote === undefined && this._leader === undefined) ||
+      (m.preVote && m.term > this._term) ||
+      // BUG(vote-twice): grant a vote even after voting for someone else in this term.
+      (this.bug === 'vote-twice' && !m.preVote && this._role !== 'leader');
+    // §5.4.1: vote only for a candidate whose log is at least as up to date as ours.
+    const upToDate = m.lastLogTerm > this.log.lastTerm || (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    // Thesis §9.6: no pre-vote while a leader is still heard from.
+    const leaderHeard = m.preVote && !m.transfer && this._leader !== undefined && this.electionElapsed < this.electionTicks;
+    if (canVote && upToDate && !leaderHeard) {
+      this.send({ type: 'voteResponse', from: this.id, to: m.from, term: m.term, preVote: m.preVote, granted: true });
+      if (!m.preVote) {
+        this.electionElapsed = 0;
+        this._vote = m.from;
+      }
+    } else {
+      this.send({ type: 'voteResponse', from: this.id, to: m.from, term: this._term, preVote: m.preVote, granted: false });
+    }
+  }
+
+  private handleAppendRequest(m: AppendRequest): void {
+    const reply = (success: boolean, index: Index, hintIndex = 0, hintTerm: Term = 0): void => {
+      this.send({ type: 'appendResponse', from: this.id, to: m.from, term: this._term, success, index, hintIndex, hintTerm });
+    };
+    if (m.prevLogIndex < this._commit) {
+      reply(true, this._commit);
+      return;
+    }
+    if (this.log.termAt(m.prevLogIndex) !== m.prevLogTerm) {
+      // Fast back-off: point the leader at the last index whose term could still match.
+      const hintIndex = this.log.findConflictByTerm(Math.min(m.prevLogIndex, this.log.lastIndex), m.prevLogTerm);
+      reply(false, m.prevLogIndex, hintIndex, this.log.termAt(hintIndex) ?? 0);
+      return;
+    }
+    if (m.entries.length > 0) this.appendFromLeader(m.entries);
+    const lastNew = m.prevLogIndex + m.entries.length;
+    // A follower commits only what it knows matches the leader.
+    this.commitTo(Math.min(m.commitIndex, lastNew));
+    reply(true, lastNew);
+  }
+
+  private handleHeartbeat(m: HeartbeatRequest): void {
+    this.commitTo(m.commitIndex);
+    const response: HeartbeatResponse = {
+      type: 'heartbeatResponse',
+      from: this.id,
+      to: m.from,
+      term: this._term,
+      ...(m.context === undefined ? {} : { context: m.context }),
+    };
+    this.send(response);
+  }
+
+  private handleSnapshotRequest(m: SnapshotRequest): void {
+    const reply = (offset: number, done: boolean): void => {
+      this.send({ type: 'snapshotResponse', from: this.id, to: m.from, term: this._term, index: m.metadata.index, offset, done });
+    };
+    const { metadata } = m;
+    if (metadata.term > m.term) {
+      reply(-1, false);
+      return;
+    }
+    if (metadata.index <= this._commit) {
+      // We already hold (committed) everything the snapshot covers.
+      this.receiving = undefined;
+      reply(m.offset + m.chunk.byteLength, true);
+      return;
+    }
+    if (m.offset === 0) this.receiving = { metadata, chunks: [], bytes: 0 };
+    const receiving = this.receiving;
+    if (receiving === undefined || receiving.metadata.index !== metadata.index || receiving.metadata.term !== metadata.term) {
+      reply(0, false);
+      return;
+    }
+    if (m.offset !== receiving.bytes) {
+      reply(receiving.bytes, false);
+      return;
+    }
+    receiving.chunks.push(m.chunk);
+    receiving.bytes += m.chunk.byteLength;
+    if (!m.done) {
+      reply(receiving.bytes, false);
+      return;
+    }
+    this.receiving = undefined;
+    this.installSnapshot({ metadata, data: concatChunks(receiving.chunks, receiving.bytes) });
+    reply(receiving.bytes, true);
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    const { index, term, config } = snapshot.metadata;
+    if (this.log.termAt(index) === term) {
+      // Keep the suffix that matches; re-emit it so storage holds snapshot + suffix.
+      this.log.compactTo(index, term);
+      this.log.unstableFrom = index + 1;
+    } else {
+      this.log.resetTo(index, term);
+    }
+    this.configHistory = [{ index, config }];
+    for (const entry of this.log.entries) if (entry.type === 'config') this.configHistory.push({ index: entry.index, config: entry.config });
+    this._commit = index;
+    this.latestSnapshot = snapshot;
+    this.snapshotToInstall = snapshot;
+    this.refreshConfig();
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private handleRemoteRead(m: ReadIndexRequest): void {
+    if (this._role !== 'leader') {
+      this.send({ type: 'readIndexResponse', from: this.id, to: m.from, term: this._term, context: m.context, index: -1 });
+      return;
+    }
+    this.handleReadRequest(m.from, m.context);
+  }
+
+  private handleReadRequest(requester: NodeId, context: string): void {
+    // BUG(read-without-quorum): answer from the commit index without confirming leadership.
+    if (this.bug === 'read-without-quorum') {
+      this.answerRead(requester, context, this._commit);
+      return;
+    }
+    // Thesis §6.4: the commit index is only current once the leader committed an entry of its term.
+    if (this.log.termAt(this._commit) !== this._term) {
+      this.deferredReads.push({ requester, context });
+      return;
+    }
+    if (this.readOnly === 'lease' || voteResult(this._config, new Map([[this.id, true]])) === 'won') {
+      this.answerRead(requester, context, this._commit);
+      return;
+    }
+    const round = `${this._term}.${++this.readSequence}`;
+    this.pendingReads.push({ requester, context, index: this._commit, round, acks: new Map([[this.id, true]]) });
+    this.broadcastHeartbeat(round);
+  }
+
+  private ackRead(from: NodeId, round: string): void {
+    const position = this.pendingReads.findIndex((read) => read.round === round);
+    if (position < 0) return;
+    const read = this.pendingReads[position]!;
+    read.acks.set(from, true);
+    if (voteResult(this._config, read.acks) !== 'won') return;
+    // Leadership confirmed at this round confirms every earlier round too.
+    const released = this.pendingReads.splice(0, position + 1);
+    for (const done of released) this.answerRead(done.requester, done.context, done.index);
+  }
+
+  private answerRead(requester: NodeId, context: string, index: Index): void {
+    if (requester === this.id) this.readStateQueue.push({ context, index });
+    else this.send({ type: 'readIndexResponse', from: this.id, to: requester, term: this._term, context, index });
+  }
+
+  private dropPendingReads(): void {
+    for (const read of [...this.pendingReads, ...this.deferredReads]) {
+      if (read.requester !== this.id) {
+        this.send({ type: 'readIndexResponse', from: this.id, to: read.requester, term: this._term, context: read.context, index: -1 });
+      }
+    }
+    this.pendingReads.length = 0;
+    this.deferredReads = [];
+  }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function nonNegativeInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,653 @@
+import {
+  GreenraftError,
+  InvalidArgumentError,
+  InvalidMessageError,
+  NotLeaderError,
+  ProposalDroppedError,
+  StoppedError,
+  StorageError,
+  TimeoutError,
+  TransportError,
+  configurationsEqual,
+  validateConfiguration,
+} from '@greenraft/consensus';
+import type {
+  ClusterConfig,
+  Configuration,
+  ConsensusEvents,
+  ConsensusNode,
+  Index,
+  LogEntry,
+  Message,
+  NodeId,
+  NodeStatus,
+  OperationOptions,
+  PersistentState,
+  ProposeResult,
+  Role,
+  Snapshot,
+  StateMachine,
+  Storage,
+  StorageBatch,
+  Term,
+  Transport,
+} from '@greenraft/consensus';
+import { EventEmitter } from 'eventemitter3';
+import type { RaftCoreOptions, Ready } from '../core/api.js';
+import { RaftCore } from '../core/index.js';
+import { PendingOperation, abortedError } from './operations.js';
+import { messageProblem } from './validate-message.js';
+
+/** Options of {@link createRaftNode}. Core options not listed here pass through unchanged. */
+export interface RaftNodeInit<Result = unknown>
+  extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'bug'> {
+  /** This node's id; must equal `transport.localId`. */
+  id: NodeId;
+  /** The endpoint this node sends and receives Raft messages through. Started and stopped by the node. */
+  transport: Transport;
+  /** Where the log, hard state and snapshots are persisted. Owned by the caller: `stop()` does not close it. */
+  storage: Storage;
+  /** The replicated state machine committed entries are applied to. */
+  stateMachine: StateMachine<Result>;
+  /**
+   * The founding configuration of a brand-new cluster, the same on every founding node.
+   * Ignored when storage already holds state. Omit on a node that joins an existing cluster:
+   * it learns its configuration from the leader.
+   * @default undefined (join an existing cluster)
+   */
+  bootstrap?: Configuration;
+  /**
+   * Milliseconds per core tick: election and heartbeat timeouts are counted in ticks.
+   * @default 10
+   */
+  tickMs?: number;
+  /**
+   * Entries applied since the last snapshot before the node takes a new one and compacts the log.
+   * @default 10_000
+   */
+  snapshotThreshold?: number;
+  /**
+   * Deadline of `propose`, `readBarrier`, `changeConfiguration` and `transferLeadership`
+   * when the caller gives no `timeoutMs`.
+   * @default 5000
+   */
+  proposalTimeoutMs?: number;
+}
+
+/** The configuration of a node that has none yet (it joins and learns one from the leader). */
+const NO_CONFIGURATION: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
+
+/** A small, stable hash of the node id, so nodes with different ids draw different election timeouts by default. */
+function seedFromId(id: NodeId): number {
+  let hash = 2166136261;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
+  return (hash >>> 0) || 1;
+}
+
+interface PendingProposal<Result> {
+  readonly index: Index;
+  readonly term: Term;
+  readonly operation: PendingOperation<ProposeResult<Result>>;
+}
+
+interface PendingConfigChange {
+  readonly index: Index;
+  readonly term: Term;
+  readonly target: Configuration;
+  readonly operation: PendingOperation<ClusterConfig>;
+}
+
+interface PendingRead {
+  /** Set once the core has answered with a read index. */
+  index: Index | undefined;
+  readonly operation: PendingOperation<Index>;
+}
+
+/** ConsensusNode's listener methods, with eventemitter3's optional `context`. */
+interface ConsensusListeners<Result> {
+  on<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
+  addListener<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
+  once<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
+  off<E extends keyof ConsensusEvents<Result>>(event: E, listener?: ConsensusEvents<Result>[E], context?: unknown, once?: boolean): this;
+  removeListener<E extends keyof ConsensusEvents<Result>>(event: E, listener?: ConsensusEvents<Result>[E], context?: unknown, once?: boolean): this;
+}
+
+/** An eventemitter3 EventEmitter over {@link ConsensusEvents}. */
+type ConsensusEmitter<Result> = Omit<EventEmitter<ConsensusEvents<Result>>, keyof ConsensusListeners<Result>> & ConsensusListeners<Result>;
+
+// eventemitter3 types a listener through the map's argument tuples, which TypeScript cannot match
+// with ConsensusNode's `ConsensusEvents[E]` for a generic Result: same class, restated listener types.
+const ConsensusEmitter = EventEmitter as unknown as new <Result>() => ConsensusEmitter<Result>;
+
+/**
+ * A running Raft node: the deterministic core wired to a transport, a storage, a state machine
+ * and a timer. Create it with {@link createRaftNode}.
+ *
+ * One processing loop handles the core's Ready batches strictly one at a time: persist, then
+ * send, then install/apply, then report, then advance. Inputs (ticks, messages, proposals)
+ * that arrive while the loop awaits I/O are stepped into the core at once and picked up by the
+ * loop's next turn.
+ */
+export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> implements ConsensusNode<Result> {
+  readonly id: NodeId;
+  readonly #init: RaftNodeInit<Result>;
+  readonly #transport: Transport;
+  readonly #storage: Storage;
+  readonly #stateMachine: StateMachine<Result>;
+  readonly #tickMs: number;
+  readonly #snapshotThreshold: number;
+  readonly #defaultTimeoutMs: number;
+
+  #core: RaftCore | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopped = false;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #processing = false;
+
+  #role: Role = 'follower';
+  #leader: NodeId | undefined;
+  #config: ClusterConfig = NO_CONFIGURATION;
+  #appliedIndex: Index = 0;
+  #snapshotIndex: Index = 0;
+  #committedReported: Index = 0;
+  #readCounter = 0;
+  readonly #incarnation = globalThis.crypto.randomUUID();
+
+  readonly #proposals = new Map<Index, PendingProposal<Result>>();
+  readonly #configChanges = new Set<PendingConfigChange>();
+  readonly #reads = new Map<string, PendingRead>();
+  readonly #transfers = new Map<NodeId, Set<PendingOperation<void>>>();
+  readonly #operations = new Set<PendingOperation<unknown>>();
+
+  /** @internal Use {@link createRaftNode}. */
+  constructor(init: RaftNodeInit<Result>) {
+    super();
+    if (typeof init.id !== 'string' || init.id.length === 0) throw new InvalidArgumentError('id must be a non-empty string');
+    if (init.transport?.localId !== init.id) {
+      throw new InvalidArgumentError(`the transport belongs to ${String(init.transport?.localId)}, not to node ${init.id}`);
+    }
+    if (init.storage === undefined || init.stateMachine === undefined) throw new InvalidArgumentError('storage and stateMachine are required');
+    const tickMs = init.tickMs ?? 10;
+    if (!(Number.isFinite(tickMs) && tickMs > 0)) throw new InvalidArgumentError(`tickMs must be a positive number, not ${String(tickMs)}`);
+    const snapshotThreshold = init.snapshotThreshold ?? 10_000;
+    if (!(Number.isSafeInteger(snapshotThreshold) && snapshotThreshold >= 1)) {
+      throw new InvalidArgumentError(`snapshotThreshold must be a positive integer, not ${String(snapshotThreshold)}`);
+    }
+    const timeoutMs = init.proposalTimeoutMs ?? 5000;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new InvalidArgumentError(`proposalTimeoutMs must be a positive number, not ${String(timeoutMs)}`);
+    if (init.bootstrap !== undefined) validateConfiguration(init.bootstrap);
+    this.id = init.id;
+    this.#init = init;
+    this.#transport = init.transport;
+    this.#storage = init.storage;
+    this.#stateMachine = init.stateMachine;
+    this.#tickMs = tickMs;
+    this.#snapshotThreshold = snapshotThreshold;
+    this.#defaultTimeoutMs = timeoutMs;
+    if (init.bootstrap !== undefined) this.#config = { incoming: init.bootstrap };
+  }
+
+  /**
+   * Loads storage, restores the state machine from the latest snapshot, starts the transport
+   * and the tick timer. Calling it again returns the same promise; a stopped node cannot restart
+   * (create a new one on the same storage).
+   */
+  start(): Promise<void> {
+    if (this.#stopped) return Promise.reject(new StoppedError('a stopped node cannot restart; create a new node on the same storage'));
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    let state: PersistentState;
+    try {
+      state = await this.#storage.load();
+    } catch (error) {
+      throw error instanceof StorageError ? error : new StorageError('could not load the node\u2019s state', { cause: error });
+    }
+    const { bootstrap } = this.#init;
+    const fresh = state.snapshot === undefined && state.entries.length === 0 && state.hardState.term === 0;
+    if (fresh && bootstrap !== undefined) {
+      // The founding configuration is in no log entry: persist it as an empty snapshot at index 0,
+      // so a node that restarts before its first real snapshot still knows its voters.
+      const founding: Snapshot = { metadata: { index: 0, term: 0, config: { incoming: bootstrap } }, data: new Uint8Array(0) };
+      try {
+        await this.#storage.save({ snapshot: founding });
+      } catch (error) {
+        throw error instanceof StorageError ? error : new StorageError('could not persist the founding configuration', { cause: error });
+      }
+      state = { ...state, snapshot: founding };
+    }
+    if (this.#stopped) throw new StoppedError('the node was stopped while starting');
+
+    const { transport: _t, storage: _s, stateMachine: _m, tickMs: _k, snapshotThreshold: _h, proposalTimeoutMs: _p, ...coreOptions } = this.#init;
+    const core = new RaftCore({
+      ...coreOptions,
+      seed: coreOptions.seed ?? seedFromId(this.id),
+      id: this.id,
+      state,
+      bootstrap,
+    });
+
+    if (state.snapshot !== undefined) {
+      const { metadata, data } = state.snapshot;
+      if (metadata.index > 0) await this.#stateMachine.restore(data);
+      this.#appliedIndex = this.#snapshotIndex = this.#committedReported = metadata.index;
+    }
+    this.#core = core;
+    this.#config = core.config;
+    this.#role = core.role;
+    this.#leader = core.leader;
+    if (this.#stopped) throw new StoppedError('the node was stopped while starting');
+
+    try {
+      await this.#transport.start((message) => this.#receive(message));
+    } catch (error) {
+      this.#stopped = true;
+      throw error instanceof GreenraftError ? error : new TransportError('could not start the transport', { cause: error });
+    }
+    if (this.#stopped) return;
+    this.#ticker = setInterval(() => {
+      core.tick();
+      this.#kick();
+    }, this.#tickMs);
+    this.#kick();
+  }
+
+  /**
+   * Stops the timer and the transport; every pending operation rejects with StoppedError.
+   * Idempotent. The storage and the state machine stay open: the caller owns them.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop(new StoppedError());
+    return this.#stopping;
+  }
+
+  async #stop(reason: Error): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+    for (const operation of [...this.#operations]) operation.reject(reason);
+    if (this.#starting !== undefined) {
+      try {
+        await this.#transport.stop();
+      } catch (error) {
+        this.emit('error', error instanceof GreenraftError ? error : new TransportError('could not stop the transport', { cause: error }));
+      }
+    }
+  }
+
+  /** A failure the node cannot recover from (storage, state machine): report it and stop. */
+  #fail(error: unknown): void {
+    const reported = error instanceof Error ? error : new GreenraftError('STORAGE', String(error));
+    if (this.#stopped) return;
+    this.#stopping ??= this.#stop(new StoppedError('the node stopped after a fatal error', { cause: reported }));
+    this.emit('error', reported);
+  }
+
+  #receive(message: Message): void {
+    if (this.#stopped || this.#core === undefined) return;
+    const problem = messageProblem(message, this.id);
+    if (problem !== undefined) {
+      this.emit('error', new InvalidMessageError(`dropped a message from ${String((message as { from?: unknown })?.from)}: ${problem}`));
+      return;
+    }
+    try {
+      this.#core.step(message);
+    } catch (error) {
+      this.emit('error', new InvalidMessageError(`the core refused a ${message.type} from ${message.from}`, { cause: error }));
+    }
+    this.#kick();
+  }
+
+  /** Starts the processing loop unless it is already running; it drains every Ready the core has. */
+  #kick(): void {
+    if (this.#processing || this.#stopped || this.#core === undefined) return;
+    this.#processing = true;
+    void this.#drain().then(
+      () => {
+        this.#processing = false;
+      },
+      (error: unknown) => {
+        this.#processing = false;
+        this.#fail(error);
+      },
+    );
+  }
+
+  async #drain(): Promise<void> {
+    const core = this.#core!;
+    while (!this.#stopped && core.hasReady()) {
+      const ready = core.ready();
+      if (!(await this.#handle(ready))) return;
+      core.advance(ready);
+      if (this.#appliedIndex - this.#snapshotIndex >= this.#snapshotThreshold) {
+        if (!(await this.#takeSnapshot())) return;
+      }
+    }
+  }
+
+  /** Does what one Ready asks, in the contract's order. Returns false if the node stopped meanwhile. */
+  async #handle(ready: Ready): Promise<boolean> {
+    const core = this.#core!;
+    // 1. Persist before anything that depends on it leaves this node.
+    if (ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined) {
+      const batch: { -readonly [K in keyof StorageBatch]: StorageBatch[K] } = {};
+      if (ready.snapshot !== undefined) batch.snapshot = ready.snapshot;
+      if (ready.entries.length > 0) batch.entries = ready.entries;
+      if (ready.hardState !== undefined) batch.hardState = ready.hardState;
+      try {
+        await this.#storage.save(batch);
+      } catch (error) {
+        throw error instanceof StorageError ? error : new StorageError('could not persist the log', { cause: error });
+      }
+      if (this.#stopped) return false;
+    }
+    // 2. Send.
+    for (const message of ready.messages) this.#transport.send(message);
+
+    // Role and leader changes.
+    if (ready.softState !== undefined) this.#reportSoftState(ready.softState.role, ready.softState.leader, ready.softState.term);
+    // Configuration changes take effect on append (or roll back on truncation).
+    if (core.config !== this.#config) {
+      this.#config = core.config;
+      this.emit('configChange', { index: this.#configIndex(ready), config: this.#config });
+    }
+    if (ready.entries.length > 0) this.#dropOverwritten(ready.entries[0]!.index);
+
+    // 3. Install a snapshot from the leader, then apply committed entries in order.
+    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > this.#appliedIndex) {
+      const { metadata, data } = ready.snapshot;
+      await this.#stateMachine.restore(data);
+      if (this.#stopped) return false;
+      this.#appliedIndex = this.#snapshotIndex = metadata.index;
+      this.#committedReported = Math.max(this.#committedReported, metadata.index);
+      this.emit('snapshot', { index: metadata.index, term: metadata.term, installed: true });
+      this.#settleAfterSnapshot(metadata.index, metadata.config);
+    }
+    const committed = ready.committedEntries;
+    const lastCommitted = committed[committed.length - 1];
+    if (lastCommitted !== undefined && lastCommitted.index > this.#committedReported) {
+      this.#committedReported = lastCommitted.index;
+      this.emit('commit', { index: lastCommitted.index, term: lastCommitted.term });
+    }
+    for (const entry of committed) {
+      if (entry.index <= this.#appliedIndex) continue;
+      if (!(await this.#apply(entry))) return false;
+    }
+
+    // 4. Leader-side commit reports, then reads.
+    for (const quorum of ready.commitQuorums) {
+      this.emit('commitQuorum', {
+        index: quorum.index,
+        term: quorum.term,
+        acks: quorum.acks.map((ack) => ({ id: ack.id, weight: ack.weight, latencyMs: Math.max(0, ack.tick - quorum.proposedTick) * this.#tickMs })),
+      });
+    }
+    for (const readState of ready.readStates) {
+      const read = this.#reads.get(readState.context);
+      if (read === undefined) continue;
+      if (readState.index < 0) read.operation.reject(new NotLeaderError(core.leader));
+      else read.index = readState.index;
+    }
+    this.#serveReads();
+    return !this.#stopped;
+  }
+
+  async #apply(entry: LogEntry): Promise<boolean> {
+    if (entry.type === 'normal' && entry.data.length > 0) {
+      const result = await this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+      this.#appliedIndex = entry.index;
+      this.emit('apply', { index: entry.index, term: entry.term, result });
+      const proposal = this.#proposals.get(entry.index);
+      if (proposal !== undefined) {
+        if (proposal.term === entry.term) proposal.operation.resolve({ index: entry.index, term: entry.term, result });
+        else proposal.operation.reject(new ProposalDroppedError(`another leader's entry (term ${entry.term}) committed at index ${entry.index}`));
+      }
+    } else {
+      // The leader's no-op, or a configuration entry: nothing for the state machine.
+      this.#appliedIndex = entry.index;
+      this.#proposals.get(entry.index)?.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`));
+      if (entry.type === 'config') this.#settleConfigChanges(entry);
+    }
+    this.#serveReads();
+    return !this.#stopped;
+  }
+
+  #reportSoftState(role: Role, leader: NodeId | undefined, term: Term): void {
+    if (role !== this.#role) {
+      const from = this.#role;
+      this.#role = role;
+      this.emit('stateChange', { from, to: role, term });
+    }
+    if (leader !== this.#leader) {
+      this.#leader = leader;
+      this.emit('leaderChange', { leader, term });
+      if (leader !== undefined) for (const operation of this.#transfers.get(leader) ?? []) operation.resolve();
+    }
+  }
+
+  /** The index of the entry (or snapshot) that set the configuration now in effect. */
+  #configIndex(ready: Ready): Index {
+    for (let i = ready.entries.length - 1; i >= 0; i--) if (ready.entries[i]!.type === 'config') return ready.entries[i]!.index;
+    if (ready.snapshot !== undefined) return ready.snapshot.metadata.index;
+    const core = this.#core!;
+    // A local proposal or a truncation: find the latest configuration entry still in the log.
+    for (let index = core.lastIndex; index >= core.firstIndex && index > 0; index--) {
+      if (core.entry(index)?.type === 'config') return index;
+    }
+    return this.#snapshotIndex;
+  }
+
+  /** Rejects proposals whose entries a new leader overwrote (truncated or replaced from `from` on). */
+  #dropOverwritten(from: Index): void {
+    const core = this.#core!;
+    for (const proposal of this.#proposals.values()) {
+      if (proposal.index >= from && proposal.index > this.#appliedIndex && core.termAt(proposal.index) !== proposal.term) {
+        proposal.operation.reject(new ProposalDroppedError(`the entry at index ${proposal.index} was overwritten by a new leader`));
+      }
+    }
+    for (const change of this.#configChanges) {
+      if (change.index >= from && change.index > this.#appliedIndex && core.termAt(change.index) !== change.term) {
+        change.operation.reject(new ProposalDroppedError(`the configuration entry at index ${change.index} was overwritten by a new leader`));
+      }
+    }
+  }
+
+  /** A snapshot from the leader jumped over pending entries: settle what can be told from it. */
+  #settleAfterSnapshot(index: Index, config: ClusterConfig): void {
+    for (const proposal of this.#proposals.values()) {
+      if (proposal.index <= index) {
+        proposal.operation.reject(new TimeoutError(`a snapshot from the leader replaced the log past index ${proposal.index}; the proposal's outcome is unknown`));
+      }
+    }
+    for (const change of this.#configChanges) {
+      if (config.outgoing === undefined && configurationsEqual(config.incoming, change.target) && change.index <= index) change.operation.resolve(config);
+    }
+  }
+
+  #settleConfigChanges(entry: LogEntry & { type: 'config' }): void {
+    for (const change of this.#configChanges) {
+      if (entry.index === change.index && entry.term !== change.term) {
+        change.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`));
+      } else if (entry.index >= change.index && entry.config.outgoing === undefined && configurationsEqual(entry.config.incoming, change.target)) {
+        // C(new) applied: the joint phase and the leave step have both committed.
+        change.operation.resolve(entry.config);
+      }
+    }
+  }
+
+  #serveReads(): void {
+    for (const read of this.#reads.values()) {
+      if (read.index !== undefined && read.index <= this.#appliedIndex) read.operation.resolve(read.index);
+    }
+  }
+
+  async #takeSnapshot(): Promise<boolean> {
+    const core = this.#core!;
+    const index = this.#appliedIndex;
+    // The term and configuration at the applied index, which the snapshot replaces the log up to.
+    const metadata = core.snapshotMetadataAt(index);
+    const data = await this.#stateMachine.snapshot();
+    if (this.#stopped) return false;
+    const snapshot: Snapshot = { metadata, data };
+    try {
+      await this.#storage.save({ snapshot });
+      await this.#storage.compact(index);
+    } catch (error) {
+      throw error instanceof StorageError ? error : new StorageError(`could not persist the snapshot at ${index}`, { cause: error });
+    }
+    if (this.#stopped) return false;
+    this.#snapshotIndex = index;
+    core.snapshotTaken(snapshot);
+    this.emit('snapshot', { index, term: snapshot.metadata.term, installed: false });
+    return true;
+  }
+
+  /** Creates an operation the node tracks until it settles (so `stop` can reject it). */
+  #track<T>(description: string, options: OperationOptions): PendingOperation<T> {
+    const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
+    const operation = new PendingOperation<T>(description, options, timeoutMs);
+    this.#operations.add(operation as PendingOperation<unknown>);
+    operation.onSettle(() => this.#operations.delete(operation as PendingOperation<unknown>));
+    return operation;
+  }
+
+  /** The running core, or the reason an operation cannot start now. */
+  #running(description: string, options: OperationOptions): RaftCore {
+    const aborted = abortedError(options, description);
+    if (aborted !== undefined) throw aborted;
+    if (this.#stopped) throw new StoppedError();
+    if (this.#core === undefined) throw new StoppedError('the node is not started; call start() first');
+    if (options.timeoutMs !== undefined && !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
+      throw new InvalidArgumentError(`timeoutMs must be a positive number, not ${String(options.timeoutMs)}`);
+    }
+    return this.#core;
+  }
+
+  /**
+   * Replicates `data` through the leader. Resolves once the entry is committed and applied on
+   * this node, with what the state machine's `apply` returned.
+   *
+   * @throws NotLeaderError (carrying the known leader) when this node is not the leader;
+   * ProposalDroppedError when a new leader overwrote the entry (safe to retry); TimeoutError or
+   * AbortError (the outcome is unknown); StoppedError; InvalidArgumentError for empty data.
+   *
+   * @example
+   * ```ts
+   * const { index, result } = await node.propose(new TextEncoder().encode('meter-7: 12.5 kWh'), { timeoutMs: 2000 });
+   * ```
+   */
+  async propose(data: Uint8Array, options: OperationOptions = {}): Promise<ProposeResult<Result>> {
+    const core = this.#running('the proposal', options);
+    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array');
+    // An empty entry is the leader's no-op, which the state machine never sees.
+    if (data.length === 0) throw new InvalidArgumentError('data must not be empty: an empty entry is reserved for the leader\u2019s no-op');
+    const { index, term } = core.propose(data);
+    const operation = this.#track<ProposeResult<Result>>(`the proposal at index ${index}`, options);
+    const proposal: PendingProposal<Result> = { index, term, operation };
+    // This node lost the index to another leader and now reuses it: the older proposal is gone.
+    this.#proposals.get(index)?.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten`));
+    this.#proposals.set(index, proposal);
+    operation.onSettle(() => {
+      if (this.#proposals.get(index) === proposal) this.#proposals.delete(index);
+    });
+    this.#kick();
+    return operation.promise;
+  }
+
+  /**
+   * A linearizable read barrier (ReadIndex, Raft thesis §6.4): resolves with a read index once
+   * this node has applied at least it, so a read of the local state machine then sees every
+   * write committed before the call. Works on followers, which ask the leader for the index.
+   *
+   * @throws NotLeaderError when no leader is known; TimeoutError; AbortError; StoppedError.
+   */
+  async readBarrier(options: OperationOptions = {}): Promise<Index> {
+    const core = this.#running('the read barrier', options);
+    // The incarnation makes contexts unique across restarts, so a late answer to a read of a
+    // previous run of this node can never release a read of this one.
+    const context = `${this.id}/${this.#incarnation}/${++this.#readCounter}`;
+    core.readIndex(context);
+    const operation = this.#track<Index>('the read barrier', options);
+    this.#reads.set(context, { index: undefined, operation });
+    operation.onSettle(() => this.#reads.delete(context));
+    this.#kick();
+    return operation.promise;
+  }
+
+  /**
+   * Moves the cluster to `target` (voters with weights, learners) by joint consensus: the leader
+   * appends C(old,new), then C(new) once that commits. Resolves with the final configuration once
+   * C(new) is applied on this node.
+   *
+   * @throws ConfigurationError for an invalid target or while another change is in flight;
+   * NotLeaderError; ProposalDroppedError; TimeoutError; AbortError; StoppedError.
+   */
+  async changeConfiguration(target: Configuration, options: OperationOptions = {}): Promise<ClusterConfig> {
+    const core = this.#running('the configuration change', options);
+    validateConfiguration(target);
+    const { index, term } = core.proposeConfigChange(target);
+    const operation = this.#track<ClusterConfig>(`the configuration change at index ${index}`, options);
+    const change: PendingConfigChange = { index, term, target, operation };
+    this.#configChanges.add(change);
+    operation.onSettle(() => this.#configChanges.delete(change));
+    this.#kick();
+    return operation.promise;
+  }
+
+  /**
+   * Asks this node, the leader, to hand leadership to `to` (Raft thesis §3.10). Resolves when
+   * this node sees `to` become leader.
+   *
+   * @throws NotLeaderError when this node is not the leader; ConfigurationError when `to` is not
+   * a voter; TimeoutError when the transfer did not happen in time; AbortError; StoppedError.
+   */
+  async transferLeadership(to: NodeId, options: OperationOptions = {}): Promise<void> {
+    const core = this.#running('the leadership transfer', options);
+    if (core.leader === to && (to !== this.id || core.role === 'leader')) return;
+    // Throws NotLeaderError or ConfigurationError before anything is tracked.
+    core.transferLeadership(to);
+    const operation = this.#track<void>(`the leadership transfer to ${to}`, options);
+    let waiting = this.#transfers.get(to);
+    if (waiting === undefined) this.#transfers.set(to, (waiting = new Set()));
+    waiting.add(operation);
+    operation.onSettle(() => {
+      waiting.delete(operation);
+      if (waiting.size === 0 && this.#transfers.get(to) === waiting) this.#transfers.delete(to);
+    });
+    this.#kick();
+    return operation.promise;
+  }
+
+  /** The core's view plus what this node has applied. */
+  status(): NodeStatus {
+    const core = this.#core;
+    if (core === undefined) {
+      return { id: this.id, role: this.#role, term: 0, leader: undefined, commitIndex: 0, appliedIndex: this.#appliedIndex, lastIndex: 0, config: this.#config };
+    }
+    return { ...core.status(), appliedIndex: this.#appliedIndex };
+  }
+}
+
+/**
+ * Creates a Raft node: the deterministic core driven by real timers, persisting to `storage`,
+ * talking through `transport` and applying committed entries to `stateMachine`.
+ * Call `start()` to run it.
+ *
+ * @example
+ * ```ts
+ * import { configuration, type StateMachine } from '@greenraft/consensus';
+ * import { createRaftNode, memoryStorage } from '@greenraft/raft';
+ * import { memoryNetwork } from '@greenraft/transport-memory';
+ *
+ * const counter: StateMachine<number> = { value: 0, apply({ data }) { return (this.value += data[0]!); }, snapshot: () => new Uint8Array(), restore() {} } as never;
+ * const network = memoryNetwork();
+ * const node = createRaftNode({ id: 'a', transport: network.transport('a'), storage: memoryStorage(), stateMachine: counter, bootstrap: configuration(['a']) });
+ * await node.start();
+ * ```
+ */
+export function createRaftNode<Result = unknown>(init: RaftNodeInit<Result>): RaftNode<Result> {
+  return new RaftNode<Result>(init);
+}

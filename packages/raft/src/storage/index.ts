@@ -1,0 +1,2 @@
+export { memoryStorage } from './memory.js';
+export type { MemoryStorage, MemoryStorageInit, MemorySyncMode } from './memory.js';

@@ -1,0 +1,82 @@
+/**
+ * Packs every published package with `npm pack`, installs the tarballs into a fresh project
+ * outside the workspace, and runs an ESM and a CommonJS consumer against them: what a user
+ * gets from `npm install @greenraft/...`, not what the workspace links.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const published = readdirSync(join(repo, 'packages')).filter((dir) => {
+  const manifest = JSON.parse(readFileSync(join(repo, 'packages', dir, 'package.json'), 'utf8')) as { private?: boolean };
+  return manifest.private !== true;
+});
+
+const npm = (args: string[], cwd: string): string =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+
+describe('packed packages install and load outside the workspace', () => {
+  let project = '';
+
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'greenraft-consumer-'));
+    const tarballs = published.map((dir) => {
+      const out = npm(['pack', '--silent', '--pack-destination', project], join(repo, 'packages', dir)).trim().split('\n');
+      return join(project, out[out.length - 1]!);
+    });
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    npm(['install', '--prefer-offline', '--no-save', '--ignore-scripts', ...tarballs], project);
+  }, 240_000);
+
+  afterAll(() => {
+    if (project) rmSync(project, { recursive: true, force: true });
+  });
+
+  it('ships dist and README but no tests or sources', () => {
+    for (const dir of published) {
+      const files = readdirSync(join(project, 'node_modules', '@greenraft', dir), { recursive: true }).map(String);
+      expect(files, dir).toContain('README.md');
+      expect(files, dir).toContain(join('dist', 'index.js'));
+      expect(files, dir).toContain(join('dist', 'index.cjs'));
+      expect(files, dir).toContain(join('dist', 'index.d.ts'));
+      expect(files, dir).toContain(join('dist', 'index.d.cts'));
+      expect(files.filter((f) => f.includes('.test.')), dir).toEqual([]);
+      expect(files.filter((f) => f.startsWith('src')), dir).toEqual([]);
+    }
+  });
+
+  const consumer = (kind: 'esm' | 'cjs'): string => {
+    const load = kind === 'esm'
+      ? (name: string) => `await import('@greenraft/${name}')`
+      : (name: string) => `require('@greenraft/${name}')`;
+    const body = `
+      const names = ${JSON.stringify(published)};
+      const report = {};
+      for (const name of names) {
+        const mod = ${kind === 'esm' ? "await import('@greenraft/' + name)" : "require('@greenraft/' + name)"};
+        report[name] = Object.keys(mod).length;
+      }
+      const { configuration, totalWeight, NotLeaderError, GreenraftError } = ${load('consensus')};
+      const config = configuration({ a: 3, b: 2, c: 2 });
+      report.totalWeight = totalWeight(config);
+      const err = new NotLeaderError('b');
+      report.errorIsTyped = err instanceof GreenraftError && err.code === 'NOT_LEADER' && err.leader === 'b';
+      console.log(JSON.stringify(report));`;
+    return kind === 'esm' ? body : `(async () => {${body}})();`;
+  };
+
+  for (const kind of ['esm', 'cjs'] as const) {
+    it(`loads every package from a ${kind === 'esm' ? 'ES module' : 'CommonJS'} consumer`, () => {
+      const file = join(project, kind === 'esm' ? 'consumer.mjs' : 'consumer.cjs');
+      writeFileSync(file, consumer(kind));
+      const report = JSON.parse(execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>;
+      expect(report.totalWeight).toBe(7);
+      expect(report.errorIsTyped).toBe(true);
+      for (const name of published) expect(report[name], name).toBeGreaterThan(0);
+    });
+  }
+});
