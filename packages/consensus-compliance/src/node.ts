@@ -65,25 +65,33 @@ const bytes = (text: string): Uint8Array => encoder.encode(text);
  * @example
  * ```ts
  * // raft-node.spec.test.ts
- * import { configuration } from '@greenraft/consensus';
+ * import { configuration, type Configuration, type StateMachine } from '@greenraft/consensus';
  * import { consensusNodeCompliance } from '@greenraft/consensus-compliance';
- * import { createRaftNode, memoryStorage } from '@greenraft/raft';
- * import { memoryNetwork } from '@greenraft/transport-memory';
+ * import { createRaftNode, memoryStorage, type RaftNode } from '@greenraft/raft';
+ * import { memoryNetwork, type MemoryNetwork } from '@greenraft/transport-memory';
  *
+ * let network: MemoryNetwork;
  * consensusNodeCompliance({
  *   setup: async ({ ids, stateMachine }) => {
- *     const network = memoryNetwork();
- *     const make = (id: string, sm = stateMachine(id), bootstrap = configuration(ids)) =>
- *       createRaftNode({ id, transport: network.transport(id), storage: memoryStorage(), stateMachine: sm, bootstrap });
- *     const nodes = new Map(ids.map((id) => [id, make(id)]));
- *     await Promise.all([...nodes.values()].map((node) => node.start()));
+ *     network = memoryNetwork();
+ *     const nodes = new Map<string, RaftNode<string>>();
+ *     const start = async (id: string, sm: StateMachine<string>, bootstrap: Configuration | undefined) => {
+ *       const node = createRaftNode({ id, transport: network.transport(id), storage: memoryStorage(), stateMachine: sm, bootstrap });
+ *       nodes.set(id, node);
+ *       await node.start();
+ *       return node;
+ *     };
+ *     await Promise.all(ids.map((id) => start(id, stateMachine(id), configuration(ids))));
  *     return {
  *       nodes,
- *       addNode: async (id, sm) => { const node = createRaftNode({ id, transport: network.transport(id), storage: memoryStorage(), stateMachine: sm }); nodes.set(id, node); await node.start(); return node; },
+ *       addNode: (id, sm) => start(id, sm, undefined), // joins with no bootstrap: learns from the leader
  *       kill: async (id) => { await nodes.get(id)?.stop(); network.isolate(id); },
  *     };
  *   },
- *   teardown: async (cluster) => { await Promise.all([...cluster.nodes.values()].map((node) => node.stop())); },
+ *   teardown: async (cluster) => {
+ *     await Promise.all([...cluster.nodes.values()].map((node) => node.stop()));
+ *     network.close();
+ *   },
  * });
  * ```
  */

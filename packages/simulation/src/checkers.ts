@@ -13,6 +13,7 @@ export type SafetyProperty =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'committed-durability'
+  | 'persistent-state'
   | 'liveness'
   | 'engine-error';
 
@@ -24,6 +25,7 @@ export const SAFETY_PROPERTIES: readonly SafetyProperty[] = [
   'leader-completeness',
   'state-machine-safety',
   'committed-durability',
+  'persistent-state',
   'liveness',
   'engine-error',
 ];
@@ -95,6 +97,11 @@ export interface SafetyChecker {
   durableOverwrite(step: number, id: NodeId, index: Index, oldTerm: Term, newTerm: Term, durableCommit: Index): PropertyViolation | undefined;
   /** `id`, in `observerTerm`, now has commit index `commitIndex` over `log`. */
   commitAdvanced(step: number, id: NodeId, observerTerm: Term, commitIndex: Index, log: LogView): PropertyViolation | undefined;
+  /**
+   * Persistent state (Raft Figure 2: currentTerm and votedFor survive restarts): `id` restarted
+   * from a durable hard state of `durableTerm`/`durableVote` and came back in `term` with `vote`.
+   */
+  stateRestored(step: number, id: NodeId, durableTerm: Term, durableVote: NodeId | undefined, term: Term, vote: NodeId | undefined): PropertyViolation | undefined;
   /** `id` restarted knowing commit index `commitIndex` and applied index `appliedIndex`: what it reloads is not news. */
   nodeRestarted(id: NodeId, commitIndex: Index, appliedIndex: Index): void;
   /** State Machine Safety: `id` applied the entry at `index` whose log prefix has chain digest `chain`, with commit index `commitIndex`. */
@@ -255,6 +262,15 @@ class IncrementalChecker implements SafetyChecker {
       }
     }
     return undefined;
+  }
+
+  stateRestored(step: number, id: NodeId, durableTerm: Term, durableVote: NodeId | undefined, term: Term, vote: NodeId | undefined): PropertyViolation | undefined {
+    if (term > durableTerm || (term === durableTerm && vote === durableVote)) return undefined;
+    return {
+      property: 'persistent-state',
+      step,
+      detail: `${id} restarted in term ${term} with vote ${vote ?? 'none'}, but its durable state holds term ${durableTerm} with vote ${durableVote ?? 'none'}`,
+    };
   }
 
   nodeRestarted(id: NodeId, commitIndex: Index, appliedIndex: Index): void {

@@ -74,8 +74,15 @@ export function formatNemesis(kinds: readonly FaultKind[]): string {
   return FAULT_KINDS.filter((kind) => set.has(kind)).join(',');
 }
 
-/** Which node a node fault hits: the leader at that moment (if any), or a fixed node by position. */
-export type NodeTarget = { readonly kind: 'leader'; readonly fallback: number } | { readonly kind: 'node'; readonly index: number };
+/**
+ * Which node a node fault hits: the leader at that moment, a follower that has just voted for
+ * another node in its current term (crashing voters is what tests that votes are durable), or a
+ * fixed node by position. `fallback` is used when no node fits.
+ */
+export type NodeTarget =
+  | { readonly kind: 'leader'; readonly fallback: number }
+  | { readonly kind: 'voter'; readonly fallback: number }
+  | { readonly kind: 'node'; readonly index: number };
 
 /**
  * Where in a node's Ready cycle a crash strikes: before its batch is durable (the batch and its
@@ -215,7 +222,13 @@ function linkLane(draw: Rng, steps: number, kinds: readonly FaultKind[], events:
 function nodeLane(draw: Rng, nodes: number, steps: number, kinds: readonly FaultKind[], tickMs: number, slot: number, events: NemesisEvent[]): number {
   for (let step = draw.int(0, 50); step < steps; ) {
     const kind = draw.pick(kinds);
-    const target: NodeTarget = draw.chance(0.4) ? { kind: 'leader', fallback: draw.int(0, nodes - 1) } : { kind: 'node', index: draw.int(0, nodes - 1) };
+    const roll = draw();
+    const target: NodeTarget =
+      roll < 0.3
+        ? { kind: 'leader', fallback: draw.int(0, nodes - 1) }
+        : roll < 0.5
+          ? { kind: 'voter', fallback: draw.int(0, nodes - 1) }
+          : { kind: 'node', index: draw.int(0, nodes - 1) };
     let end: number;
     if (kind === 'crash') {
       const point = draw.pick(['before-persist', 'after-persist', 'between-readies'] as const);

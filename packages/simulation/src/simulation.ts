@@ -408,7 +408,7 @@ class ClusterRun {
     try {
       outcome = node.disk.write({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot });
     } catch (error) {
-      return this.fail('engine-error', `${node.id} produced an invalid durable write: ${describe(error)}`);
+      this.fail('engine-error', `${node.id} produced an invalid durable write: ${describe(error)}`);
     }
     for (const overwrite of outcome.overwritten) {
       this.report(this.checker.durableOverwrite(this.step, node.id, overwrite.index, overwrite.oldTerm, overwrite.newTerm, outcome.commitBefore));
@@ -421,7 +421,7 @@ class ClusterRun {
     if (rd.snapshot) {
       const { index } = rd.snapshot.metadata;
       const chain = decodeChainSnapshot(rd.snapshot.data);
-      if (chain === undefined) return this.fail('engine-error', `${node.id} was given a snapshot whose data is not this state machine's`);
+      if (chain === undefined) this.fail('engine-error', `${node.id} was given a snapshot whose data is not this state machine's`);
       node.appliedChain = chain;
       node.appliedIndex = index;
       node.lastSnapshotIndex = index;
@@ -503,6 +503,10 @@ class ClusterRun {
     node.leaderTermAtLastWrite = undefined;
     node.reportedLeaderTerm = -1;
     this.checker.nodeRestarted(node.id, core.commitIndex, core.appliedIndex);
+    if (state !== undefined) {
+      const { term, vote } = state.hardState;
+      this.report(this.checker.stateRestored(this.step, node.id, term, vote, core.term, core.vote));
+    }
   }
 
   /** The node loses everything it held only in memory; `point` decides how much of its current Ready made it. */
@@ -551,6 +555,15 @@ class ClusterRun {
 
   private resolveTarget(target: NodeTarget): SimNode {
     if (target.kind === 'leader') return this.currentLeader() ?? this.nodes[target.fallback]!;
+    if (target.kind === 'voter') {
+      let best: SimNode | undefined;
+      for (const node of this.nodes) {
+        const core = node.core;
+        if (node.state !== 'up' || core === undefined || core.role !== 'follower' || core.vote === undefined || core.vote === node.id) continue;
+        if (best === undefined || core.term > best.core!.term) best = node;
+      }
+      return best ?? this.nodes[target.fallback]!;
+    }
     return this.nodes[target.index]!;
   }
 
@@ -634,9 +647,15 @@ class ClusterRun {
         client.target = this.random.int(0, this.nodes.length - 1);
         continue;
       }
-      const payload = this.payload();
+      const core = node.core!;
+      if (core.role !== 'leader') {
+        // The node would answer NotLeaderError naming the leader it knows; skip building the exception.
+        const leader = core.leader === undefined ? undefined : this.byId.get(core.leader);
+        client.target = leader !== undefined && leader !== node ? leader.position : this.random.int(0, this.nodes.length - 1);
+        continue;
+      }
       try {
-        const proposed = node.core!.propose(payload);
+        const proposed = core.propose(this.payload());
         client.pending = { node, incarnation: node.incarnation, index: proposed.index, term: proposed.term, since: this.step };
         node.dirty = true;
         this.counters.proposals++;

@@ -44,6 +44,9 @@ import { entryBytes, RaftLog } from './log.js';
 import { type AckRecord, Progress } from './progress.js';
 import { seededRandom } from './random.js';
 
+/** Shared empty list for Ready fields with nothing in them (never mutated). */
+const NOTHING: readonly never[] = Object.freeze([]);
+
 const EMPTY_CONFIG: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
 
 interface ConfigRecord {
@@ -514,7 +517,8 @@ export class RaftCore {
     if (this.outbox.length > 0 || this.readStateQueue.length > 0 || this.commitQuorumQueue.length > 0) return true;
     if (this.log.unstableFrom <= this.log.lastIndex || this.snapshotToInstall !== undefined) return true;
     if (this.applyLimit() > this.applyFrom() - 1) return true;
-    if (!sameHardState(this.hardState(), this.prevHardState)) return true;
+    const hard = this.prevHardState;
+    if (hard.term !== this._term || hard.vote !== this._vote || hard.commit !== this._commit) return true;
     const soft = this.prevSoftState;
     return soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
   }
@@ -531,11 +535,11 @@ export class RaftCore {
     const from = this.applyFrom();
     const limit = this.applyLimit();
     const rd: Ready = {
-      entries: this.log.slice(this.log.unstableFrom, this.log.lastIndex + 1),
-      committedEntries: limit >= from ? this.log.slice(from, limit + 1) : [],
-      messages: this.outbox.slice(),
-      readStates: this.readStateQueue.slice(),
-      commitQuorums: this.commitQuorumQueue.slice(),
+      entries: this.log.unstableFrom <= this.log.lastIndex ? this.log.slice(this.log.unstableFrom, this.log.lastIndex + 1) : NOTHING,
+      committedEntries: limit >= from ? this.log.slice(from, limit + 1) : NOTHING,
+      messages: this.outbox.length > 0 ? this.outbox.slice() : NOTHING,
+      readStates: this.readStateQueue.length > 0 ? this.readStateQueue.slice() : NOTHING,
+      commitQuorums: this.commitQuorumQueue.length > 0 ? this.commitQuorumQueue.slice() : NOTHING,
       ...(sameHardState(hardState, this.prevHardState) ? {} : { hardState }),
       ...(softChanged ? { softState: { role: this._role, leader: this._leader, term: this._term } } : {}),
       ...(this.snapshotToInstall === undefined ? {} : { snapshot: this.snapshotToInstall }),
@@ -558,9 +562,9 @@ export class RaftCore {
     }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied !== undefined) this._applied = Math.max(this._applied, lastApplied.index);
-    this.outbox.splice(0, rd.messages.length);
-    this.readStateQueue.splice(0, rd.readStates.length);
-    this.commitQuorumQueue.splice(0, rd.commitQuorums.length);
+    if (rd.messages.length > 0) this.outbox.splice(0, rd.messages.length);
+    if (rd.readStates.length > 0) this.readStateQueue.splice(0, rd.readStates.length);
+    if (rd.commitQuorums.length > 0) this.commitQuorumQueue.splice(0, rd.commitQuorums.length);
   }
 
   // ---------------------------------------------------------------- roles

@@ -96,8 +96,10 @@ describe('§5.2 leader election', () => {
       const core = new RaftCore({ id: '1', bootstrap: configuration(voters), preVote: false });
       core.campaign();
       const others = voters.slice(1);
-      others.slice(0, granted - 1).forEach((from) => core.step({ type: 'voteResponse', from, to: '1', term: 1, preVote: false, granted: true }));
-      others.slice(granted - 1, granted - 1 + rejected).forEach((from) => core.step({ type: 'voteResponse', from, to: '1', term: 1, preVote: false, granted: false }));
+      for (const from of others.slice(0, granted - 1)) core.step({ type: 'voteResponse', from, to: '1', term: 1, preVote: false, granted: true });
+      for (const from of others.slice(granted - 1, granted - 1 + rejected)) {
+        core.step({ type: 'voteResponse', from, to: '1', term: 1, preVote: false, granted: false });
+      }
       expect(core.role).toBe(role);
     },
   );

@@ -56,7 +56,7 @@ export interface CoreNetwork {
   deliverQueued(): Message[];
   /** Ticks `id` `count` times, handling its Ready after each tick. */
   tick(id: NodeId, count?: number): void;
-  /** Ticks `id` until its election timer fires (it starts an election) or `limit` ticks pass. */
+  /** Ticks `id` until its election timer fires (it asks for votes or changes role) or `limit` ticks pass. */
   tickElection(id: NodeId, limit?: number): void;
   /** Blocks delivery between the groups; nodes not listed form one more group. */
   partition(...groups: NodeId[][]): void;
@@ -126,7 +126,9 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
     const { storage } = record;
     const state: PersistentState = { hardState: storage.hardState, snapshot: storage.snapshot, entries: storage.entries.slice() };
     const options = optionsFor(id);
-    const core = new RaftCore({ ...options, id, state, ...(bootstrap ? { bootstrap } : {}) });
+    // Distinct default seeds, so nodes do not draw identical election timeouts in lockstep.
+    const seed = options.seed ?? ids.indexOf(id) + 1;
+    const core = new RaftCore({ ...options, seed, id, state, ...(bootstrap ? { bootstrap } : {}) });
     // The state machine restarts from the snapshot; the core re-emits committed entries after it.
     record.applied = storage.snapshot ? (JSON.parse(decoder.decode(storage.snapshot.data)) as string[]) : [];
     record.appliedIndex = storage.snapshot?.metadata.index ?? 0;
@@ -148,6 +150,12 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
     return found;
   };
 
+  const blocked = (m: Message): boolean => {
+    if (down.has(m.to) || down.has(m.from) || !cores.has(m.to)) return true;
+    if ((groupOf.get(m.from) ?? -1) !== (groupOf.get(m.to) ?? -1)) return true;
+    return filters.some((filter) => filter(m));
+  };
+
   const processReady = (id: NodeId): void => {
     if (down.has(id)) return;
     const node = core(id);
@@ -167,7 +175,8 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
       storage.entries.push(...rd.entries);
     }
     if (rd.hardState) storage.hardState = rd.hardState;
-    queue.push(...rd.messages);
+    // A partition drops messages when they are sent as well as when they would arrive.
+    for (const m of rd.messages) if (!blocked(m)) queue.push(m);
     if (rd.snapshot) {
       record.applied = JSON.parse(decoder.decode(rd.snapshot.data)) as string[];
       record.appliedIndex = rd.snapshot.metadata.index;
@@ -179,12 +188,6 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
     record.readStates.push(...rd.readStates);
     record.commitQuorums.push(...rd.commitQuorums);
     node.advance(rd);
-  };
-
-  const blocked = (m: Message): boolean => {
-    if (down.has(m.to) || down.has(m.from) || !cores.has(m.to)) return true;
-    if ((groupOf.get(m.from) ?? -1) !== (groupOf.get(m.to) ?? -1)) return true;
-    return filters.some((filter) => filter(m));
   };
 
   const deliverQueued = (): Message[] => {
@@ -232,12 +235,13 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
     tick,
     tickElection(id, limit = 1000) {
       const node = core(id);
-      const term = node.term;
       for (let i = 0; i < limit; i++) {
-        const role = node.role;
+        const { role, term } = node;
+        const queued = queue.length;
         node.tick();
         processReady(id);
-        if (node.role !== role || node.term !== term) return;
+        const campaigned = queue.slice(queued).some((m) => m.type === 'voteRequest');
+        if (campaigned || node.role !== role || node.term !== term) return;
       }
     },
     partition(...groups) {

@@ -7,7 +7,7 @@ import {
   StorageError,
   configuration,
 } from '@greenraft/consensus';
-import type { CommitQuorum, Message, NodeId, PersistentState, Role, Storage, StorageBatch, Transport } from '@greenraft/consensus';
+import type { ClusterConfig, CommitQuorum, Message, NodeId, PersistentState, Role, Storage, StorageBatch, Transport } from '@greenraft/consensus';
 import { eventually } from '@greenraft/consensus-compliance';
 import { memoryNetwork } from '@greenraft/transport-memory';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -252,6 +252,47 @@ describe('RaftNode driver', () => {
     expect(cluster.ledger('c').readings).toEqual(['still fine']);
   });
 
+  it('holds a configuration change asked of a brand-new leader until it has committed an entry of its term', async () => {
+    cluster = new TestCluster(ids);
+    for (const id of ids) cluster.create(id);
+    let uncommittedAtElection: boolean | undefined;
+    const change = new Promise<unknown>((resolve) => {
+      for (const id of ids) {
+        const node = cluster!.node(id);
+        node.once('stateChange', function onRole({ to }) {
+          if (to !== 'leader') return void node.once('stateChange', onRole);
+          // The leader's no-op is appended but cannot have committed yet: no follower has acknowledged it.
+          uncommittedAtElection = node.status().commitIndex < node.status().lastIndex;
+          node.changeConfiguration(configuration(['a', 'b', 'c'], ['observer'])).then(resolve, resolve);
+        });
+      }
+    });
+    await Promise.all(ids.map((id) => cluster!.node(id).start()));
+    const outcome = await change;
+    expect(uncommittedAtElection).toBe(true);
+    expect(outcome).not.toBeInstanceOf(Error);
+    const config = outcome as ClusterConfig;
+    expect(config.outgoing).toBeUndefined();
+    expect([...config.incoming.learners]).toEqual(['observer']);
+  });
+
+  it('reports a throwing event listener as an error event and keeps working', async () => {
+    cluster = new TestCluster(['solo']);
+    await cluster.start();
+    await cluster.leader();
+    const node = cluster.node('solo');
+    const errors: Error[] = [];
+    node.on('error', (error) => errors.push(error));
+    node.on('apply', ({ index }) => {
+      throw new Error(`listener bug at ${index}`);
+    });
+    const first = await node.propose(reading('one'));
+    const second = await node.propose(reading('two'));
+    expect([first.result, second.result]).toEqual([1, 2]);
+    expect(errors.map((error) => error.message)).toEqual([`listener bug at ${first.index}`, `listener bug at ${second.index}`]);
+    expect(node.status().role).toBe('leader');
+  });
+
   it('stops on a storage failure, reports StorageError and rejects pending proposals with StoppedError', async () => {
     cluster = new TestCluster(['solo']);
     const inner = memoryStorage();
@@ -283,6 +324,9 @@ describe('RaftNode driver', () => {
     expect(() => createRaftNode({ ...base, transport: network.transport('b') })).toThrow(InvalidArgumentError);
     expect(() => createRaftNode({ ...base, tickMs: 0 })).toThrow(InvalidArgumentError);
     expect(() => createRaftNode({ ...base, snapshotThreshold: 1.5 })).toThrow(InvalidArgumentError);
+    // Core options are checked by the core, at creation.
+    expect(() => createRaftNode({ ...base, electionTicks: 3, heartbeatTicks: 3 })).toThrow(InvalidArgumentError);
+    expect(() => createRaftNode({ ...base, readOnly: 'lease', checkQuorum: false })).toThrow(InvalidArgumentError);
     expect(() => createRaftNode({ ...base, bootstrap: { voters: new Map([['a', -1]]), learners: new Set() } })).toThrow(ConfigurationError);
     network.close();
 

@@ -40,7 +40,7 @@ import { messageProblem } from './validate-message.js';
 
 /** Options of {@link createRaftNode}. Core options not listed here pass through unchanged. */
 export interface RaftNodeInit<Result = unknown>
-  extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'bug'> {
+  extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'bug' | 'applied'> {
   /** This node's id; must equal `transport.localId`. */
   id: NodeId;
   /** The endpoint this node sends and receives Raft messages through. Started and stopped by the node. */
@@ -56,6 +56,11 @@ export interface RaftNodeInit<Result = unknown>
    * @default undefined (join an existing cluster)
    */
   bootstrap?: Configuration;
+  /**
+   * Seed of the core's PRNG (election jitter), unless `random` is given.
+   * @default a hash of `id`, so nodes draw different election timeouts
+   */
+  seed?: number;
   /**
    * Milliseconds per core tick: election and heartbeat timeouts are counted in ticks.
    * @default 10
@@ -159,6 +164,8 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   readonly #reads = new Map<string, PendingRead>();
   readonly #transfers = new Map<NodeId, Set<PendingOperation<void>>>();
   readonly #operations = new Set<PendingOperation<unknown>>();
+  /** Configuration changes asked of a new leader before it committed an entry of its term. */
+  readonly #waitingForOwnTermCommit = new Set<() => boolean>();
 
   /** @internal Use {@link createRaftNode}. */
   constructor(init: RaftNodeInit<Result>) {
@@ -186,6 +193,15 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     this.#snapshotThreshold = snapshotThreshold;
     this.#defaultTimeoutMs = timeoutMs;
     if (init.bootstrap !== undefined) this.#config = { incoming: init.bootstrap };
+    // The core checks its own options (tick counts, limits, readOnly with checkQuorum): let it
+    // refuse bad ones now, with its typed error, rather than at start().
+    new RaftCore(this.#coreOptions());
+  }
+
+  /** The options this node passes to its core, besides the persisted state. */
+  #coreOptions(): RaftCoreOptions {
+    const { transport: _t, storage: _s, stateMachine: _m, tickMs: _k, snapshotThreshold: _h, proposalTimeoutMs: _p, bootstrap: _b, ...coreOptions } = this.#init;
+    return { ...coreOptions, seed: coreOptions.seed ?? seedFromId(this.id), id: this.id };
   }
 
   /**
@@ -221,14 +237,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     }
     if (this.#stopped) throw new StoppedError('the node was stopped while starting');
 
-    const { transport: _t, storage: _s, stateMachine: _m, tickMs: _k, snapshotThreshold: _h, proposalTimeoutMs: _p, ...coreOptions } = this.#init;
-    const core = new RaftCore({
-      ...coreOptions,
-      seed: coreOptions.seed ?? seedFromId(this.id),
-      id: this.id,
-      state,
-      bootstrap,
-    });
+    const core = new RaftCore({ ...this.#coreOptions(), state, bootstrap });
 
     if (state.snapshot !== undefined) {
       const { metadata, data } = state.snapshot;
@@ -247,7 +256,11 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
       this.#stopped = true;
       throw error instanceof GreenraftError ? error : new TransportError('could not start the transport', { cause: error });
     }
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      // stop() ran while the transport was starting: it may have found nothing to stop yet.
+      await this.#transport.stop();
+      return;
+    }
     this.#ticker = setInterval(() => {
       core.tick();
       this.#kick();
@@ -280,7 +293,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
 
   /** A failure the node cannot recover from (storage, state machine): report it and stop. */
   #fail(error: unknown): void {
-    const reported = error instanceof Error ? error : new GreenraftError('STORAGE', String(error));
+    const reported = error instanceof Error ? error : new Error(String(error));
     if (this.#stopped) return;
     this.#stopping ??= this.#stop(new StoppedError('the node stopped after a fatal error', { cause: reported }));
     this.emit('error', reported);
@@ -299,6 +312,18 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
       this.emit('error', new InvalidMessageError(`the core refused a ${message.type} from ${message.from}`, { cause: error }));
     }
     this.#kick();
+  }
+
+  /**
+   * Emits an event without letting a throwing listener break the Ready loop (which would stop
+   * the node): the listener's error is reported as an `error` event instead.
+   */
+  #notify<E extends Exclude<keyof ConsensusEvents<Result>, 'error'>>(event: E, ...args: Parameters<ConsensusEvents<Result>[E]>): void {
+    try {
+      (this.emit as (event: E, ...args: Parameters<ConsensusEvents<Result>[E]>) => boolean)(event, ...args);
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Starts the processing loop unless it is already running; it drains every Ready the core has. */
@@ -352,7 +377,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     // Configuration changes take effect on append (or roll back on truncation).
     if (core.config !== this.#config) {
       this.#config = core.config;
-      this.emit('configChange', { index: this.#configIndex(ready), config: this.#config });
+      this.#notify('configChange', { index: this.#configIndex(), config: this.#config });
     }
     if (ready.entries.length > 0) this.#dropOverwritten(ready.entries[0]!.index);
 
@@ -363,14 +388,14 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
       if (this.#stopped) return false;
       this.#appliedIndex = this.#snapshotIndex = metadata.index;
       this.#committedReported = Math.max(this.#committedReported, metadata.index);
-      this.emit('snapshot', { index: metadata.index, term: metadata.term, installed: true });
+      this.#notify('snapshot', { index: metadata.index, term: metadata.term, installed: true });
       this.#settleAfterSnapshot(metadata.index, metadata.config);
     }
     const committed = ready.committedEntries;
     const lastCommitted = committed[committed.length - 1];
     if (lastCommitted !== undefined && lastCommitted.index > this.#committedReported) {
       this.#committedReported = lastCommitted.index;
-      this.emit('commit', { index: lastCommitted.index, term: lastCommitted.term });
+      this.#notify('commit', { index: lastCommitted.index, term: lastCommitted.term });
     }
     for (const entry of committed) {
       if (entry.index <= this.#appliedIndex) continue;
@@ -379,7 +404,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
 
     // 4. Leader-side commit reports, then reads.
     for (const quorum of ready.commitQuorums) {
-      this.emit('commitQuorum', {
+      this.#notify('commitQuorum', {
         index: quorum.index,
         term: quorum.term,
         acks: quorum.acks.map((ack) => ({ id: ack.id, weight: ack.weight, latencyMs: Math.max(0, ack.tick - quorum.proposedTick) * this.#tickMs })),
@@ -392,6 +417,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
       else read.index = readState.index;
     }
     this.#serveReads();
+    for (const begin of this.#waitingForOwnTermCommit) if (begin()) this.#waitingForOwnTermCommit.delete(begin);
     return !this.#stopped;
   }
 
@@ -399,7 +425,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     if (entry.type === 'normal' && entry.data.length > 0) {
       const result = await this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
       this.#appliedIndex = entry.index;
-      this.emit('apply', { index: entry.index, term: entry.term, result });
+      this.#notify('apply', { index: entry.index, term: entry.term, result });
       const proposal = this.#proposals.get(entry.index);
       if (proposal !== undefined) {
         if (proposal.term === entry.term) proposal.operation.resolve({ index: entry.index, term: entry.term, result });
@@ -419,25 +445,22 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     if (role !== this.#role) {
       const from = this.#role;
       this.#role = role;
-      this.emit('stateChange', { from, to: role, term });
+      this.#notify('stateChange', { from, to: role, term });
     }
     if (leader !== this.#leader) {
       this.#leader = leader;
-      this.emit('leaderChange', { leader, term });
+      this.#notify('leaderChange', { leader, term });
       if (leader !== undefined) for (const operation of this.#transfers.get(leader) ?? []) operation.resolve();
     }
   }
 
-  /** The index of the entry (or snapshot) that set the configuration now in effect. */
-  #configIndex(ready: Ready): Index {
-    for (let i = ready.entries.length - 1; i >= 0; i--) if (ready.entries[i]!.type === 'config') return ready.entries[i]!.index;
-    if (ready.snapshot !== undefined) return ready.snapshot.metadata.index;
+  /** The index of the entry (or snapshot) that set the configuration now in effect: the latest config entry in the log. */
+  #configIndex(): Index {
     const core = this.#core!;
-    // A local proposal or a truncation: find the latest configuration entry still in the log.
     for (let index = core.lastIndex; index >= core.firstIndex && index > 0; index--) {
       if (core.entry(index)?.type === 'config') return index;
     }
-    return this.#snapshotIndex;
+    return core.snapshotMetadata.index;
   }
 
   /** Rejects proposals whose entries a new leader overwrote (truncated or replaced from `from` on). */
@@ -501,7 +524,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     if (this.#stopped) return false;
     this.#snapshotIndex = index;
     core.snapshotTaken(snapshot);
-    this.emit('snapshot', { index, term: snapshot.metadata.term, installed: false });
+    this.#notify('snapshot', { index, term: snapshot.metadata.term, installed: false });
     return true;
   }
 
@@ -588,11 +611,25 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   async changeConfiguration(target: Configuration, options: OperationOptions = {}): Promise<ClusterConfig> {
     const core = this.#running('the configuration change', options);
     validateConfiguration(target);
-    const { index, term } = core.proposeConfigChange(target);
-    const operation = this.#track<ClusterConfig>(`the configuration change at index ${index}`, options);
-    const change: PendingConfigChange = { index, term, target, operation };
-    this.#configChanges.add(change);
-    operation.onSettle(() => this.#configChanges.delete(change));
+    const operation = this.#track<ClusterConfig>('the configuration change', options);
+    const begin = (): boolean => {
+      if (operation.settled) return true;
+      // Thesis §4.1: a new leader first commits an entry of its own term; wait for it rather than fail.
+      if (core.role === 'leader' && core.termAt(core.commitIndex) !== core.term) return false;
+      try {
+        const { index, term } = core.proposeConfigChange(target);
+        const change: PendingConfigChange = { index, term, target, operation };
+        this.#configChanges.add(change);
+        operation.onSettle(() => this.#configChanges.delete(change));
+      } catch (error) {
+        operation.reject(error as Error);
+      }
+      return true;
+    };
+    if (!begin()) {
+      this.#waitingForOwnTermCommit.add(begin);
+      operation.onSettle(() => this.#waitingForOwnTermCommit.delete(begin));
+    }
     this.#kick();
     return operation.promise;
   }
@@ -638,15 +675,20 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
  *
  * @example
  * ```ts
- * import { configuration, type StateMachine } from '@greenraft/consensus';
+ * import { configuration } from '@greenraft/consensus';
  * import { createRaftNode, memoryStorage } from '@greenraft/raft';
  * import { memoryNetwork } from '@greenraft/transport-memory';
  *
- * const counter: StateMachine<number> = { value: 0, apply({ data }) { return (this.value += data[0]!); }, snapshot: () => new Uint8Array(), restore() {} } as never;
+ * const ids = ['n1', 'n2', 'n3'];
  * const network = memoryNetwork();
- * const node = createRaftNode({ id: 'a', transport: network.transport('a'), storage: memoryStorage(), stateMachine: counter, bootstrap: configuration(['a']) });
- * await node.start();
+ * const nodes = ids.map((id) =>
+ *   createRaftNode({ id, transport: network.transport(id), storage: memoryStorage(), stateMachine: new MeterLedger(), bootstrap: configuration(ids) }),
+ * );
+ * await Promise.all(nodes.map((node) => node.start()));
+ * // Once elected (`stateChange` to 'leader'), the leader accepts proposals:
+ * const { index, result } = await leader.propose(new TextEncoder().encode('meter-7: 12.5 kWh'));
  * ```
+ * (`MeterLedger` is the `StateMachine` of the package README's example.)
  */
 export function createRaftNode<Result = unknown>(init: RaftNodeInit<Result>): RaftNode<Result> {
   return new RaftNode<Result>(init);

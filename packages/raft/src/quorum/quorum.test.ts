@@ -123,7 +123,7 @@ describe('committedIndex', () => {
         fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 5, maxLength: 5 }),
         (incoming, outgoing, indexes) => {
           const config: ClusterConfig = outgoing ? { incoming, outgoing } : { incoming };
-          const match = new Map(indexes.map((index, i) => [`n${i}`, index] as const));
+          const match = new Map<string, number>(indexes.map((index, i) => [`n${i}`, index]));
           expect(committedIndex(config, (id) => match.get(id))).toBe(bruteForceCommitted(config, match));
         },
       ),
@@ -147,7 +147,7 @@ describe('quorumPrefixLength', () => {
   it('the prefix it names is a quorum and one ack shorter is not (property)', () => {
     fc.assert(
       fc.property(arbitraryConfig, fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 8 }), (config, order) => {
-        const acks = order.map((i) => `n${i}`);
+        const acks: string[] = order.map((i) => `n${i}`);
         const length = quorumPrefixLength(config, acks);
         if (length === undefined) {
           expect(isQuorum(config, acks)).toBe(false);

@@ -93,16 +93,31 @@ export function voteResult(config: QuorumConfig, votes: ReadonlyMap<NodeId, bool
   return result;
 }
 
+// Scratch arrays reused across calls: committedIndex runs on every acknowledgement.
+const scratchMatch: number[] = [];
+const scratchWeight: number[] = [];
+
 function halfCommittedIndex(config: Configuration, matchIndex: (id: NodeId) => Index | undefined): Index {
-  const total = totalOf(config);
+  let total = 0;
+  let count = 0;
+  for (const [id, weight] of config.voters) {
+    total += weight;
+    const match = matchIndex(id) ?? 0;
+    // Insertion sort, descending by match: configurations are small.
+    let at = count++;
+    while (at > 0 && scratchMatch[at - 1]! < match) {
+      scratchMatch[at] = scratchMatch[at - 1]!;
+      scratchWeight[at] = scratchWeight[at - 1]!;
+      at--;
+    }
+    scratchMatch[at] = match;
+    scratchWeight[at] = weight;
+  }
   if (total <= 0) return 0;
-  const acked: { match: Index; weight: number }[] = [];
-  for (const [id, weight] of config.voters) acked.push({ match: matchIndex(id) ?? 0, weight });
-  acked.sort((x, y) => y.match - x.match);
   let weight = 0;
-  for (const { match, weight: w } of acked) {
-    weight += w;
-    if (isMajority(weight, total)) return match;
+  for (let i = 0; i < count; i++) {
+    weight += scratchWeight[i]!;
+    if (isMajority(weight, total)) return scratchMatch[i]!;
   }
   return 0;
 }

@@ -82,6 +82,24 @@ describe('indefinite operations', () => {
     expect(verdict([write(0, 7, 0), read(1, 7, 1, 2), read(1, null, 3, 4), read(1, 7, 5, 6)])).toBe('illegal');
   });
 
+  it('may never take effect, even where the model would refuse it at the end', () => {
+    // A one-shot latch: setting it twice is impossible, so the pending second set never happened.
+    const latch: Model<boolean, 'set', 'done'> = {
+      init: () => false,
+      step: (isSet) => ({ ok: !isSet, state: true }),
+      hash: String,
+    };
+    const set = (call: number, ret?: number): Operation<'set', 'done'> => ({
+      clientId: call,
+      input: 'set',
+      call,
+      output: ret === undefined ? undefined : 'done',
+      return: ret,
+    });
+    expect(checkOperations(latch, [set(0, 1), set(2)]).result).toBe('ok');
+    expect(checkOperations(latch, [set(0, 1), set(2, 3)]).result).toBe('illegal');
+  });
+
   it('cannot take effect before it was invoked', () => {
     expect(verdict([read(1, 7, 0, 1), write(0, 7, 2)])).toBe('illegal');
   });

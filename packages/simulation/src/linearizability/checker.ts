@@ -365,6 +365,11 @@ function searchLinearization<State, Input, Output>(
   let depth = 0;
   let state = model.init();
   let node = next[head]!;
+  // Candidates up to the first completion are tried in two passes: operations that completed
+  // first, indefinite ones second. Indefinite operations usually need not be linearized early,
+  // so linearizable histories are found sooner; the candidates tried are the same.
+  let indefinitePass = false;
+  const hasIndefinite = ops.some((op) => op.return === undefined);
   let steps = 0;
   for (;;) {
     if (++steps % STEPS_BETWEEN_CLOCK_READS === 0 && performance.now() > deadline) return 'timeout';
@@ -372,6 +377,10 @@ function searchLinearization<State, Input, Output>(
     // linearized; indefinite operations still in the list are taken never to have happened.
     if (node === tail) return 'ok';
     if (isCall[node] === 1) {
+      if (match[node]! < 0 !== indefinitePass) {
+        node = next[node]!;
+        continue;
+      }
       const opIndex = opOfNode[node]!;
       const op = ops[opIndex]!;
       const stepped = model.step(state, op.input, op.output);
@@ -390,11 +399,17 @@ function searchLinearization<State, Input, Output>(
           hashHi = hi;
           lift(node);
           node = next[head]!;
+          indefinitePass = false;
           continue;
         }
         linearized[word]! &= ~bit;
       }
       node = next[node]!;
+      continue;
+    }
+    if (!indefinitePass && hasIndefinite) {
+      indefinitePass = true;
+      node = next[head]!;
       continue;
     }
     // A completion whose operation is not linearized yet: undo the latest choice.
@@ -408,5 +423,6 @@ function searchLinearization<State, Input, Output>(
     hashHi ^= zobrist[opIndex * 2 + 1]!;
     unlift(undone);
     node = next[undone]!;
+    indefinitePass = match[undone]! < 0;
   }
 }

@@ -1,0 +1,111 @@
+/** Proposals, flow control and the bounded uncommitted log. */
+import { type AppendRequest, InvalidArgumentError, NotLeaderError, ProposalDroppedError } from '@greenraft/consensus';
+import { describe, expect, it } from 'vitest';
+import { classic, drain, electedLeader } from './helpers.test-utils.js';
+import { RaftCore } from './raft-core.js';
+import { coreNetwork, utf8 } from './testing.js';
+
+const appendsTo = (core: RaftCore, to: string): AppendRequest[] =>
+  drain(core).messages.filter((m): m is AppendRequest => m.type === 'appendRequest' && m.to === to);
+
+/** A leader whose followers acknowledged the no-op, so they are in replicate state. */
+function replicating(options = {}): RaftCore {
+  const leader = electedLeader('1', options);
+  for (const from of ['2', '3']) leader.step({ type: 'appendResponse', from, to: '1', term: 1, success: true, index: 1, hintIndex: 0, hintTerm: 0 });
+  drain(leader);
+  return leader;
+}
+
+describe('proposals', () => {
+  it('a follower refuses with NotLeaderError carrying the leader it knows', () => {
+    const net = coreNetwork({ bootstrap: classic() });
+    net.core('1').campaign();
+    net.stabilize();
+    let caught: unknown;
+    try {
+      net.core('2').propose(utf8('x'));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(NotLeaderError);
+    expect((caught as NotLeaderError).leader).toBe('1');
+    expect(net.core('2').lastIndex).toBe(1);
+  });
+
+  it('rejects a payload that is not a Uint8Array, changing nothing', () => {
+    const leader = replicating();
+    expect(() => leader.propose('text' as unknown as Uint8Array)).toThrow(InvalidArgumentError);
+    expect(leader.lastIndex).toBe(1);
+  });
+
+  it('maxUncommittedBytes: proposals beyond the bound are dropped until the log commits', () => {
+    const leader = replicating({ maxUncommittedBytes: 10 });
+    leader.propose(new Uint8Array(6));
+    expect(() => leader.propose(new Uint8Array(6))).toThrow(ProposalDroppedError);
+    expect(leader.lastIndex).toBe(2);
+    leader.step({ type: 'appendResponse', from: '2', to: '1', term: 1, success: true, index: 2, hintIndex: 0, hintTerm: 0 });
+    expect(leader.commitIndex).toBe(2);
+    expect(leader.propose(new Uint8Array(6)).index).toBe(3);
+  });
+
+  it('refuses proposals during a leadership transfer', () => {
+    const leader = replicating();
+    leader.propose(utf8('x'));
+    leader.transferLeadership('2');
+    expect(leader.leadTransferee).toBe('2');
+    expect(() => leader.propose(utf8('y'))).toThrow(ProposalDroppedError);
+  });
+});
+
+describe('flow control', () => {
+  it('maxInflightMessages pauses a replicating follower until it acknowledges', () => {
+    const leader = replicating({ maxInflightMessages: 2 });
+    for (const word of ['a', 'b', 'c']) {
+      leader.propose(utf8(word));
+      appendsTo(leader, '2'); // one Ready per proposal: one append each, until the window is full
+    }
+    expect(leader.progress().get('2')).toMatchObject({ state: 'replicate', next: 4 });
+    leader.step({ type: 'appendResponse', from: '2', to: '1', term: 1, success: true, index: 2, hintIndex: 0, hintTerm: 0 });
+    const resumed = appendsTo(leader, '2');
+    expect(resumed.map((m) => m.entries.map((e) => e.index))).toEqual([[4]]);
+  });
+
+  it('maxMessageBytes splits a long catch-up into several appends', () => {
+    const leader = replicating({ maxMessageBytes: 10 });
+    for (let i = 0; i < 4; i++) leader.propose(new Uint8Array(6));
+    const appends = appendsTo(leader, '3');
+    expect(appends.map((m) => m.entries.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('maxInflightBytes bounds the bytes in flight', () => {
+    const leader = replicating({ maxInflightBytes: 12 });
+    for (let i = 0; i < 4; i++) leader.propose(new Uint8Array(6));
+    const first = appendsTo(leader, '3');
+    const sentBytes = first.flatMap((m) => m.entries).reduce((n, e) => n + (e.type === 'normal' ? e.data.byteLength : 0), 0);
+    expect(sentBytes).toBe(24); // one batched append may overshoot, then the window is closed
+    leader.propose(new Uint8Array(6));
+    expect(appendsTo(leader, '3')).toEqual([]);
+  });
+
+  it('a probing follower gets one append at a time', () => {
+    const leader = electedLeader('1');
+    leader.propose(utf8('a'));
+    leader.propose(utf8('b'));
+    expect(appendsTo(leader, '2')).toEqual([]); // the no-op probe is still unanswered
+    expect(leader.progress().get('2')?.state).toBe('probe');
+  });
+
+  it('rejects invalid options with InvalidArgumentError', () => {
+    expect(() => new RaftCore({ id: '1', electionTicks: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new RaftCore({ id: '1', electionTicks: 2, heartbeatTicks: 2 })).toThrow(InvalidArgumentError);
+    expect(() => new RaftCore({ id: '' })).toThrow(InvalidArgumentError);
+  });
+
+  it('a node with neither bootstrap nor state never campaigns', () => {
+    const core = new RaftCore({ id: 'new' });
+    for (let i = 0; i < 100; i++) core.tick();
+    expect(core.role).toBe('follower');
+    expect(core.term).toBe(0);
+    expect(core.config.incoming.voters.size).toBe(0);
+  });
+});
