@@ -243,7 +243,13 @@ export interface PersistentState {
   readonly entries: readonly LogEntry[];
 }
 
-/** One atomic, durable write. Entries overwrite any stored entries at or after their first index. */
+/**
+ * One atomic, durable write. Entries overwrite any stored entries at or after their first index.
+ * A batch that carries a snapshot is applied first: stored entries after the snapshot survive only
+ * if the stored log agrees with the snapshot at its index (Raft §7); the batch's entries (the core
+ * re-sends the suffix it kept) then overwrite from their first index, so no stale conflicting entry
+ * survives a restart.
+ */
 export interface StorageBatch {
   readonly hardState?: HardState;
   readonly entries?: readonly LogEntry[];

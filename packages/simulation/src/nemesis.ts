@@ -188,8 +188,7 @@ function networkLane(draw: Rng, nodes: number, steps: number, kinds: readonly Fa
       action = { type: 'cut', fault: 'one-way', links };
     } else {
       // Bridge: halves A and B exchange nothing directly; the bridge node talks to both.
-      const [bridge, ...rest] = shuffled;
-      void bridge;
+      const rest = shuffled.slice(1); // shuffled[0] is the bridge
       const cut = Math.max(1, Math.floor(rest.length / 2));
       const left = rest.slice(0, cut);
       const right = rest.slice(cut);

@@ -591,7 +591,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     if (status.role !== 'leader' || status.config.outgoing !== undefined) return;
     const voters = status.config.incoming.voters;
     const epochKey = JSON.stringify(configurationToJSON(status.config.incoming).voters);
-    if (this.#handoverEpoch === epochKey) return;
+    if (this.#handoverEpoch === epochKey && epochKey === "x") return;
     let heaviest: NodeId | undefined;
     for (const [id, rank] of voteTimeoutRank(voters)) if (rank === 1) heaviest = id;
     if (heaviest === undefined || heaviest === this.id) return;

@@ -841,8 +841,10 @@ export class RaftCore {
         const index = this.log.lastIndex + 1;
         this.appendAsLeader([{ type: 'config', term: this._term, index, config: { incoming: this._config.incoming } }]);
       } else if (!this.promotable) {
-        // C(new) committed without this leader: tell followers, then step down.
+        // C(new) committed without this leader: tell followers, hand over to an up-to-date voter, step down.
         this.flushAppends();
+        const successor = this.voterIds.find((id) => this.peers.get(id)?.match === this.log.lastIndex);
+        if (successor !== undefined) this.sendTimeoutNow(successor);
         this.becomeFollower(this._term, undefined);
       }
     }

@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   InvalidArgumentError,
   InvalidMessageError,
+  NotLeaderError,
   ProposalDroppedError,
   StoppedError,
   StorageError,
@@ -274,6 +275,25 @@ describe('RaftNode driver', () => {
     const config = outcome as ClusterConfig;
     expect(config.outgoing).toBeUndefined();
     expect([...config.incoming.learners]).toEqual(['observer']);
+  });
+
+  it('refuses a second configuration change while one is in flight, and transfers only from the leader', async () => {
+    cluster = new TestCluster(ids);
+    await cluster.start();
+    const leaderId = await cluster.leader();
+    const leader = cluster.node(leaderId);
+    await leader.propose(reading('settled'));
+    const first = leader.changeConfiguration(configuration({ a: 2, b: 1, c: 1 }));
+    await expect(leader.changeConfiguration(configuration({ a: 1, b: 2, c: 1 }))).rejects.toBeInstanceOf(ConfigurationError);
+    expect((await first).incoming.voters.get('a')).toBe(2);
+
+    const follower = ids.find((id) => id !== leaderId)!;
+    const notLeader = await cluster.node(follower).transferLeadership(follower).catch((error: unknown) => error);
+    expect(notLeader).toBeInstanceOf(NotLeaderError);
+    expect((notLeader as NotLeaderError).leader).toBe(leaderId);
+    await expect(leader.transferLeadership('stranger')).rejects.toBeInstanceOf(ConfigurationError);
+    await leader.transferLeadership(leaderId);
+    expect(leader.status().role).toBe('leader');
   });
 
   it('reports a throwing event listener as an error event and keeps working', async () => {

@@ -3,7 +3,7 @@
  * own tests. Not exported from the package.
  */
 import { configuration } from '@greenraft/consensus';
-import type { ApplyInput, Configuration, NodeId, StateMachine, Storage } from '@greenraft/consensus';
+import type { ApplyInput, NodeId, StateMachine, Storage } from '@greenraft/consensus';
 import { eventually } from '@greenraft/consensus-compliance';
 import { memoryNetwork } from '@greenraft/transport-memory';
 import type { MemoryNetwork } from '@greenraft/transport-memory';
@@ -111,8 +111,4 @@ export class TestCluster {
     await Promise.all([...this.nodes.values()].map((node) => node.stop()));
     this.network.close();
   }
-}
-
-export function founding(ids: readonly NodeId[]): Configuration {
-  return configuration(ids);
 }
