@@ -169,6 +169,12 @@ describe('durability of committed entries and of the persistent state', () => {
     expect(safetyChecker().durableOverwrite(7, 'n1', 3, 1, 2, 4)).toMatchObject({ property: 'committed-durability', step: 7 });
   });
 
+  it('fires when a durable entry at or below the durable commit index is removed', () => {
+    expect(safetyChecker().durableOverwrite(7, 'n1', 4, 1, undefined, 4)?.detail).toBe(
+      'n1 removed its durable entry at index 4 (term 1) at or below its durable commit index 4',
+    );
+  });
+
   it('holds for overwrites above the commit index, or rewrites of the same term', () => {
     expect(safetyChecker().durableOverwrite(7, 'n1', 5, 1, 2, 4)).toBeUndefined();
     expect(safetyChecker().durableOverwrite(7, 'n1', 3, 2, 2, 4)).toBeUndefined();

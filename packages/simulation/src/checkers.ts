@@ -93,8 +93,11 @@ export interface SafetyChecker {
   leaderPersisted(step: number, id: NodeId, term: Term, firstIndex: Index, previousLastIndex: Index): PropertyViolation | undefined;
   /** Log Matching: `id` persisted the entry (`index`, `term`) whose log prefix has chain digest `chain`. */
   entryPersisted(step: number, id: NodeId, index: Index, term: Term, chain: number): PropertyViolation | undefined;
-  /** A durable write replaced the entry at `index` (of `oldTerm`) by one of `newTerm` while the node's durable commit index was `durableCommit`. */
-  durableOverwrite(step: number, id: NodeId, index: Index, oldTerm: Term, newTerm: Term, durableCommit: Index): PropertyViolation | undefined;
+  /**
+   * A durable write replaced the entry at `index` (of `oldTerm`) by one of `newTerm`, or removed it
+   * (`newTerm` undefined), while the node's durable commit index was `durableCommit`.
+   */
+  durableOverwrite(step: number, id: NodeId, index: Index, oldTerm: Term, newTerm: Term | undefined, durableCommit: Index): PropertyViolation | undefined;
   /** `id`, in `observerTerm`, now has commit index `commitIndex` over `log`. */
   commitAdvanced(step: number, id: NodeId, observerTerm: Term, commitIndex: Index, log: LogView): PropertyViolation | undefined;
   /**
@@ -225,13 +228,10 @@ class IncrementalChecker implements SafetyChecker {
     };
   }
 
-  durableOverwrite(step: number, id: NodeId, index: Index, oldTerm: Term, newTerm: Term, durableCommit: Index): PropertyViolation | undefined {
+  durableOverwrite(step: number, id: NodeId, index: Index, oldTerm: Term, newTerm: Term | undefined, durableCommit: Index): PropertyViolation | undefined {
     if (index > durableCommit || oldTerm === newTerm) return undefined;
-    return {
-      property: 'committed-durability',
-      step,
-      detail: `${id} overwrote its durable entry at index ${index} (term ${oldTerm} → ${newTerm}) below its durable commit index ${durableCommit}`,
-    };
+    const what = newTerm === undefined ? `removed its durable entry at index ${index} (term ${oldTerm})` : `overwrote its durable entry at index ${index} (term ${oldTerm} → ${newTerm})`;
+    return { property: 'committed-durability', step, detail: `${id} ${what} at or below its durable commit index ${durableCommit}` };
   }
 
   commitAdvanced(step: number, id: NodeId, observerTerm: Term, commitIndex: Index, log: LogView): PropertyViolation | undefined {

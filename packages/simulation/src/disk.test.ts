@@ -26,6 +26,18 @@ describe('SimulatedDisk', () => {
     expect(disk.entry(3)?.term).toBe(2);
   });
 
+  it('reports stored entries past the end of a shorter write as removed', () => {
+    const disk = new SimulatedDisk();
+    disk.write({ entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)] });
+    const outcome = disk.write({ entries: [entry(2, 2)] });
+    expect(outcome.overwritten).toEqual([
+      { index: 2, oldTerm: 1, newTerm: 2 },
+      { index: 3, oldTerm: 1, newTerm: undefined },
+      { index: 4, oldTerm: 1, newTerm: undefined },
+    ]);
+    expect(disk.lastIndex).toBe(2);
+  });
+
   it('refuses a write that would leave a gap', () => {
     const disk = new SimulatedDisk();
     expect(() => disk.write({ entries: [entry(3, 1)] })).toThrow(RangeError);

@@ -1,18 +1,18 @@
 import type { HardState, Index, LogEntry, PersistentState, Snapshot, Term } from '@greenraft/consensus';
 import { chainDigest, decodeChainSnapshot } from './digest.js';
 
-/** An entry a durable write replaced: where, and the terms before and after. */
+/** An entry a durable write replaced or removed: where, and the terms before and after (`undefined`: removed). */
 export interface Overwrite {
   readonly index: Index;
   readonly oldTerm: Term;
-  readonly newTerm: Term;
+  readonly newTerm: Term | undefined;
 }
 
 /** What a durable write changed, for the checkers. */
 export interface WriteOutcome {
   /** Entries written (those at or below the snapshot index are skipped). */
   readonly written: readonly { readonly index: Index; readonly term: Term; readonly chain: number }[];
-  /** Existing entries the write replaced by different ones. */
+  /** Existing entries the write replaced by different ones, or removed. */
   readonly overwritten: readonly Overwrite[];
   /** The durable commit index before the write. */
   readonly commitBefore: Index;
@@ -75,6 +75,10 @@ export class SimulatedDisk {
           const entry = entries[k]!;
           const old = this.entries[keep + k - start];
           if (old !== undefined && old.term !== entry.term) overwritten.push({ index: entry.index, oldTerm: old.term, newTerm: entry.term });
+        }
+        // Stored entries past the end of the batch are dropped too: the log now ends with the batch.
+        for (let k = keep + entries.length - start; k < this.entries.length; k++) {
+          overwritten.push({ index: this.entries[k]!.index, oldTerm: this.entries[k]!.term, newTerm: undefined });
         }
         this.entries.length = keep;
         this.chains.length = keep;

@@ -20,6 +20,7 @@ import type {
   OperationOptions,
   ProposeResult,
   Role,
+  StateMachine,
   Term,
 } from '@greenraft/consensus';
 import { createRaftNode } from '@greenraft/raft';
@@ -135,6 +136,8 @@ export interface WeightedElectionTimeout {
 
 /** Options of {@link createWeightedRaftNode}: everything `createRaftNode` takes, plus the weighted parts. */
 export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeInit<Result>, 'policy'> {
+  /** The replicated state machine committed entries are applied to (its results type the node's). */
+  stateMachine: StateMachine<Result>;
   /**
    * The founding configuration of a brand-new cluster (same on every founding node). Its weights
    * are replaced by `weights` when that is given. Omit both on a node that joins an existing cluster.
@@ -591,7 +594,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     if (status.role !== 'leader' || status.config.outgoing !== undefined) return;
     const voters = status.config.incoming.voters;
     const epochKey = JSON.stringify(configurationToJSON(status.config.incoming).voters);
-    if (this.#handoverEpoch === epochKey && epochKey === "x") return;
+    if (this.#handoverEpoch === epochKey) return;
     let heaviest: NodeId | undefined;
     for (const [id, rank] of voteTimeoutRank(voters)) if (rank === 1) heaviest = id;
     if (heaviest === undefined || heaviest === this.id) return;
