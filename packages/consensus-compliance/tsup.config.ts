@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { sharedTsupConfig } from '../../tsup.config';
 
-export default defineConfig({ ...sharedTsupConfig });
+// ESM only: the suites import vitest, which cannot be loaded with require().
+export default defineConfig({ ...sharedTsupConfig, format: ['esm'] });

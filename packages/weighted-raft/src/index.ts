@@ -10,10 +10,10 @@
  * import type { ApplyInput, StateMachine } from '@greenraft/consensus';
  * import { memoryStorage } from '@greenraft/raft';
  * import { memoryNetwork } from '@greenraft/transport-memory';
- * import { customScoring, latencyScoring, paperScoring, type NodeScoreInput } from '@greenraft/weight-scoring';
- * import { createWeightedRaftNode, measuredScoreInputs, type ScoreInputsContext } from '@greenraft/weighted-raft';
+ * import { type NodeScoreInput, type ScoringStrategy, customScoring, latencyScoring, paperScoring } from '@greenraft/weight-scoring';
+ * import { type ScoreInputsContext, type WeightedRaftNode, createWeightedRaftNode, measuredScoreInputs } from '@greenraft/weighted-raft';
  *
- * // The replicated state machine: a ledger of trades (a real one would be @greenraft/power-market).
+ * // The replicated state machine: a ledger of trades (@greenraft/power-market is the real one).
  * class TradeLedger implements StateMachine<number> {
  *   trades: string[] = [];
  *   apply({ data }: ApplyInput) { return this.trades.push(new TextDecoder().decode(data)); }
@@ -21,7 +21,7 @@
  *   restore(data: Uint8Array) { this.trades = JSON.parse(new TextDecoder().decode(data)); }
  * }
  *
- * // What the market knows about each node (read it from replicated state in a real deployment).
+ * // What the market knows of each node; in production, read it from replicated market state.
  * const market: Record<string, Omit<NodeScoreInput, 'id' | 'participation'>> = {
  *   g1: { kind: 'generation', creditWeight: 98, contracted: 310, actual: 310, greenCertificates: 40, carbonSettlement: 15 },
  *   g2: { kind: 'generation', creditWeight: 88, contracted: 200, actual: 200, greenCertificates: 25, carbonSettlement: -5 },
@@ -32,41 +32,43 @@
  * const marketInputs = ({ voters, participation }: ScoreInputsContext): NodeScoreInput[] =>
  *   [...voters.keys()].map((id) => ({ ...market[id]!, id, participation: participation.get(id)?.score ?? 0 }));
  *
- * const network = memoryNetwork();
- * const nodes = Object.keys(market).map((id) =>
- *   createWeightedRaftNode({
- *     id,
- *     transport: network.transport(id),
- *     storage: memoryStorage(),
- *     stateMachine: new TradeLedger(),
- *     weights: { g1: 3, g2: 2, c1: 3, c2: 1, c3: 1 }, // founding weights: g1 or c1 lead first
- *     scoring: paperScoring(),                        // the paper's scores (eq. 8–25)
- *     scoreInputs: marketInputs,
- *     epoch: 0,                                       // apply new weights on demand only
- *   }),
+ * async function leaderOf(nodes: WeightedRaftNode<number>[]): Promise<WeightedRaftNode<number>> {
+ *   for (;;) {
+ *     const leader = nodes.find((node) => node.status().role === 'leader');
+ *     if (leader !== undefined) return leader;
+ *     await new Promise((resolve) => setTimeout(resolve, 10));
+ *   }
+ * }
+ *
+ * async function runCluster(scoring: ScoringStrategy, scoreInputs: (context: ScoreInputsContext) => NodeScoreInput[]) {
+ *   const network = memoryNetwork();
+ *   const nodes = Object.keys(market).map((id) =>
+ *     createWeightedRaftNode({
+ *       id,
+ *       transport: network.transport(id),
+ *       storage: memoryStorage(),
+ *       stateMachine: new TradeLedger(),
+ *       weights: { g1: 3, g2: 2, c1: 3, c2: 1, c3: 1 }, // founding weights: c1 and g1 weigh most
+ *       scoring,
+ *       scoreInputs,
+ *       epoch: 0, // new weights on demand; the default 1 applies them after every commit round
+ *     }),
+ *   );
+ *   await Promise.all(nodes.map((node) => node.start()));
+ *   const leader = await leaderOf(nodes);
+ *   await leader.propose(new TextEncoder().encode('g1 → c1: 310 kWh at 0.63 yuan/kWh'));
+ *   const { changed, config } = await leader.applyWeights(); // scores → integer weights → C(old,new) → C(new)
+ *   console.log(scoring.name, 'led by', leader.id, changed ? 'new weights' : 'same weights', config.incoming.voters);
+ *   await Promise.all(nodes.map((node) => node.stop()));
+ *   network.close();
+ * }
+ *
+ * await runCluster(paperScoring(), marketInputs); // the paper's scores (eq. 8–25)
+ * await runCluster(latencyScoring(), measuredScoreInputs); // faster acknowledgers weigh more
+ * await runCluster(
+ *   customScoring('green-first', (node, all) => (100 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates))),
+ *   marketInputs,
  * );
- * await Promise.all(nodes.map((node) => node.start()));
- * const leader = await new Promise<(typeof nodes)[number]>((resolve) => {
- *   for (const node of nodes) node.on('stateChange', ({ to }) => to === 'leader' && resolve(node));
- * });
- * await leader.propose(new TextEncoder().encode('g1 → c1: 310 kWh at 0.63'));
- *
- * leader.on('weightsChange', ({ weights }) => console.log('new weights', weights));
- * await leader.applyWeights();                       // scores → integer weights → C(old,new) → C(new)
- * console.log(leader.voteWeights());
- *
- * // Swap the strategy: weigh nodes by how fast they acknowledge, or by your own rule.
- * const fastest = createWeightedRaftNode({
- *   id: 'x', transport: network.transport('x'), storage: memoryStorage(), stateMachine: new TradeLedger(),
- *   weights: { x: 1 }, tolerateFailures: 0,
- *   scoring: latencyScoring(), scoreInputs: measuredScoreInputs,
- * });
- * const greenest = customScoring('green-first', (node, all) =>
- *   (100 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates)));
- * console.log(fastest.id, greenest.score(marketInputs({ voters: leader.voteWeights(), participation: new Map(), round: 0, epoch: 0 })));
- *
- * await Promise.all(nodes.map((node) => node.stop()));
- * network.close();
  * ```
  *
  * @packageDocumentation
