@@ -70,7 +70,7 @@ export function summarizeRuns(results: readonly SimulationResult[]): SimulationS
 
 /**
  * Runs one simulation per seed, one after another in this thread, and summarises them.
- * Throws {@link InvalidArgumentError} for bad options before running anything.
+ * Throws `InvalidArgumentError` (from `@greenraft/consensus`) for bad options before running anything.
  *
  * @example
  * ```ts

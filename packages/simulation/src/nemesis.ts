@@ -44,7 +44,7 @@ const NODE_FAULTS: readonly FaultKind[] = ['crash', 'pause'];
 
 /**
  * Parses a nemesis selection: `none`, `all`, or a comma-separated list of {@link FAULT_KINDS}.
- * Returns the kinds in canonical order, without duplicates. Throws {@link InvalidArgumentError}
+ * Returns the kinds in canonical order, without duplicates. Throws `InvalidArgumentError` (from `@greenraft/consensus`)
  * naming an unknown kind.
  *
  * @example

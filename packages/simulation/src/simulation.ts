@@ -143,7 +143,7 @@ function integerIn(name: string, value: unknown, min: number, max: number): numb
 }
 
 /**
- * Checks a run's options and fills in the defaults. Throws {@link InvalidArgumentError} naming
+ * Checks a run's options and fills in the defaults. Throws `InvalidArgumentError` (from `@greenraft/consensus`) naming
  * the first bad option.
  */
 export function resolveSimulationInit(init: SimulationInit): ResolvedSimulationInit {

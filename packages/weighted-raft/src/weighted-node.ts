@@ -108,7 +108,10 @@ export interface WeightedRaftEvents<Result = unknown> extends ConsensusEvents<Re
   weightsChange: (event: WeightsChangeEvent) => void;
   /** On the leader: an epoch scored the voters (and proposed `target` if it is set). */
   weightEpoch: (event: WeightEpochEvent) => void;
-  /** On the leader (or a node that thought it was): an epoch changed nothing, and why. Never thrown. */
+  /**
+   * On the leader (or a node that thought it was): an epoch changed nothing, and why. A scheduled
+   * epoch reports its failure only here, never by throwing; `applyWeights()` also rejects.
+   */
   weightEpochFailed: (event: WeightEpochFailedEvent) => void;
   /** On the leader, with `preferredLeader`: it asked a heavier voter to take over. */
   leaderHandover: (event: LeaderHandoverEvent) => void;
@@ -282,7 +285,7 @@ function sameWeights(a: ReadonlyMap<NodeId, number>, b: ReadonlyMap<NodeId, numb
   return true;
 }
 
-function positiveInteger(name: string, value: number, min: number): number {
+function integerAtLeast(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, not ${String(value)}`);
   return value;
 }
@@ -365,7 +368,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     const tickMs = init.tickMs ?? 5;
     const timeout = resolveRankTimeout({ ...electionTimeout, tickMs });
     this.#plan = resolveWeightPlan({ tolerateFailures, resolution: weightResolution, minWeight });
-    this.#epochRounds = positiveInteger('epoch', epoch ?? 1, 0);
+    this.#epochRounds = integerAtLeast('epoch', epoch ?? 1, 0);
     if (scoreInputs !== undefined && typeof scoreInputs !== 'function') throw new InvalidArgumentError('scoreInputs must be a function');
     this.#scoring = scoring ?? paperScoring();
     if (typeof this.#scoring?.score !== 'function') throw new InvalidArgumentError('scoring must be a ScoringStrategy with a score function');
@@ -373,7 +376,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     this.#preferredLeader = preferredLeader ?? false;
     this.#tracker = participationTracker(participation);
     const founding = foundingConfiguration(bootstrap, weights, this.#scoring, this.#plan);
-    const electionTicks = positiveInteger('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), 2);
+    const electionTicks = integerAtLeast('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), 2);
     const heartbeatTicks = init.heartbeatTicks ?? Math.max(1, Math.floor(electionTicks / 10));
     this.#handoverCheckMs = tickMs * heartbeatTicks * 2;
     this.#inner = createRaftNode<Result>({
