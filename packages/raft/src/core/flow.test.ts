@@ -1,5 +1,5 @@
 /** Proposals, flow control and the bounded uncommitted log. */
-import { type AppendRequest, InvalidArgumentError, NotLeaderError, ProposalDroppedError } from '@greenraft/consensus';
+import { type AppendRequest, type ClusterConfig, configuration, InvalidArgumentError, NotLeaderError, ProposalDroppedError } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
 import { classic, drain, electedLeader } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
@@ -107,5 +107,19 @@ describe('flow control', () => {
     expect(core.role).toBe('follower');
     expect(core.term).toBe(0);
     expect(core.config.incoming.voters.size).toBe(0);
+  });
+});
+
+describe('election timeout policy', () => {
+  it('redraws a policy timeout when the configuration changes, so new weight ranks apply at once', () => {
+    // The policy gives a short timeout only to a voter that weighs 5.
+    const policy = { electionTimeoutTicks: (ctx: { id: string; config: ClusterConfig }) => (ctx.config.incoming.voters.get(ctx.id) === 5 ? 3 : 50) };
+    const follower = new RaftCore({ id: 'a', bootstrap: configuration(['a', 'b', 'c']), policy });
+    const heavier: ClusterConfig = { incoming: configuration({ a: 5, b: 1, c: 1 }) };
+    follower.step({ type: 'appendRequest', from: 'b', to: 'a', term: 1, prevLogIndex: 0, prevLogTerm: 0, commitIndex: 0, entries: [{ type: 'config', term: 1, index: 1, config: heavier }] });
+    follower.advance(follower.ready());
+    expect(follower.config.incoming.voters.get('a')).toBe(5);
+    for (let i = 0; i < 3; i++) follower.tick();
+    expect(follower.role).not.toBe('follower');
   });
 });

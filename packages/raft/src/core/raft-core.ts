@@ -154,6 +154,8 @@ export class RaftCore {
   private heartbeatElapsed = 0;
   private transferElapsed = 0;
   private randomizedElectionTimeout = 0;
+  /** False while the constructor runs (it draws the first timeout itself). */
+  private started = false;
 
   private readonly votes = new Map<NodeId, boolean>();
   private readonly peers = new Map<NodeId, Progress>();
@@ -229,6 +231,7 @@ export class RaftCore {
     this.prevSoftState = { role: this._role, leader: this._leader, term: this._term };
     this.refreshConfig();
     this.resetElectionTimer();
+    this.started = true;
   }
 
   // ---------------------------------------------------------------- introspection
@@ -734,6 +737,13 @@ export class RaftCore {
     this.memberIds = all;
     this.promotable = voters.has(this.id);
     if (this._role === 'leader') this.syncPeers();
+    else if (this.policy.electionTimeoutTicks !== undefined && this.started) {
+      // A policy timeout may depend on the weights (eq. 7 ranks): redraw it so new ranks apply
+      // at once, keeping the time already waited.
+      const elapsed = this.electionElapsed;
+      this.resetElectionTimer();
+      this.electionElapsed = elapsed;
+    }
   }
 
   /** On the leader: one progress per member of the configuration; new members start probing. */
