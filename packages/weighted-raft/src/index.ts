@@ -75,7 +75,8 @@
  */
 export { rankElectionTimeout, weightRank } from './rank-timeout.js';
 export type { RankElectionTimeoutInit } from './rank-timeout.js';
-export { planWeightEpoch, satisfiesFaultToleranceGuard } from './weight-plan.js';
+export { planWeightEpoch } from './weight-plan.js';
+export { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
 export type { WeightPlanInit } from './weight-plan.js';
 export { participationTracker } from './participation.js';
 export type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit, QuorumReport } from './participation.js';

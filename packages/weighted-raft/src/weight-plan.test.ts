@@ -5,7 +5,8 @@ import { paperScoring, toVoteWeights, uniformScoring } from '@greenraft/weight-s
 import type { NodeScoreInput } from '@greenraft/weight-scoring';
 import { describe, expect, it } from 'vitest';
 import { measuredScoreInputs } from './score-inputs.js';
-import { planWeightEpoch, satisfiesFaultToleranceGuard } from './weight-plan.js';
+import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
+import { planWeightEpoch } from './weight-plan.js';
 
 const five: ClusterConfig = { incoming: configuration(['a', 'b', 'c', 'd', 'e'], ['l']) };
 const scores = (entries: Record<string, number>) => new Map(Object.entries(entries));

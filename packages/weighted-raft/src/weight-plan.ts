@@ -47,25 +47,6 @@ export function resolveWeightPlan(init: WeightPlanInit = {}): ResolvedWeightPlan
 }
 
 /**
- * True when the f heaviest voters together weigh strictly less than half the total
- * (2 · Σ top-f < Σ all): any f voters can crash and the rest still form a quorum.
- *
- * @example
- * ```ts
- * satisfiesFaultToleranceGuard(new Map([['a', 3], ['b', 3], ['c', 1], ['d', 1], ['e', 1]]), 1); // true: 6 < 9
- * satisfiesFaultToleranceGuard(new Map([['a', 4], ['b', 1], ['c', 1], ['d', 1], ['e', 1]]), 1); // false: 8 ≥ 8
- * ```
- */
-export function satisfiesFaultToleranceGuard(weights: ReadonlyMap<NodeId, number>, tolerateFailures: number): boolean {
-  const descending = [...weights.values()].sort((a, b) => b - a);
-  let total = 0;
-  for (const weight of descending) total += weight;
-  let heaviest = 0;
-  for (const weight of descending.slice(0, tolerateFailures)) heaviest += weight;
-  return 2 * heaviest < total;
-}
-
-/**
  * `toVoteWeights` with greenraft's errors: scores in [0, 100] → integer weights that satisfy the
  * fault-tolerance guard. Throws ConfigurationError when the guard cannot hold, InvalidArgumentError
  * for a bad score.

@@ -32,7 +32,8 @@ import { participationTracker } from './participation.js';
 import type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit } from './participation.js';
 import { rankElectionTimeout, resolveRankTimeout, weightRank } from './rank-timeout.js';
 import type { ScoreInputsContext } from './score-inputs.js';
-import { guardedVoteWeights, planWeightEpoch, resolveWeightPlan, satisfiesFaultToleranceGuard } from './weight-plan.js';
+import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
+import { guardedVoteWeights, planWeightEpoch, resolveWeightPlan } from './weight-plan.js';
 import type { ResolvedWeightPlan } from './weight-plan.js';
 
 /**
