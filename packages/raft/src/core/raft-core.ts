@@ -127,6 +127,8 @@ export class RaftCore {
   private readonly random: () => number;
   private readonly policy: RaftPolicy;
   private readonly bug: EngineBug | undefined;
+  /** UNSAFE demonstration hook (see {@link RaftCoreOptions.unsafeLocalWeights}); undefined in every real use. */
+  private readonly unsafeLocalWeights: (() => ReadonlyMap<NodeId, number> | undefined) | undefined;
 
   private _term: Term = 0;
   private _vote: NodeId | undefined = undefined;
@@ -200,6 +202,7 @@ export class RaftCore {
     this.random = options.random ?? seededRandom(options.seed ?? 1);
     this.policy = options.policy ?? {};
     this.bug = options.bug;
+    this.unsafeLocalWeights = options.unsafeLocalWeights;
     if (options.bootstrap !== undefined) validateConfiguration(options.bootstrap);
 
     const state = options.state;
@@ -627,7 +630,7 @@ export class RaftCore {
       voteTerm = this._term;
     }
     this.votes.set(this.id, true);
-    if (voteResult(this._config, this.votes) === 'won') {
+    if (voteResult(this.quorumConfig(), this.votes) === 'won') {
       if (kind === 'preVote') this.startCampaign('election', transfer);
       else this.becomeLeader();
       return;
@@ -650,7 +653,7 @@ export class RaftCore {
   private pollVote(m: VoteResponse): void {
     if (this.votes.has(m.from)) return;
     this.votes.set(m.from, m.granted);
-    const result = voteResult(this._config, this.votes);
+    const result = voteResult(this.quorumConfig(), this.votes);
     if (result === 'won') {
       if (this._role === 'preCandidate') this.startCampaign('election', false);
       else this.becomeLeader();
@@ -707,10 +710,22 @@ export class RaftCore {
       if (pr.recentActive) active.set(id, true);
       pr.recentActive = false;
     }
-    return voteResult(this._config, active) === 'won';
+    return voteResult(this.quorumConfig(), active) === 'won';
   }
 
   // ---------------------------------------------------------------- configuration
+
+  /**
+   * The configuration quorums are counted in: the one in effect, unless the UNSAFE local-weights
+   * hook (tests only) overrides its weights, which is exactly what weighted Raft must never do.
+   */
+  private quorumConfig(): ClusterConfig {
+    const local = this.unsafeLocalWeights?.();
+    if (local === undefined) return this._config;
+    const voters = new Map<NodeId, number>();
+    for (const [id, weight] of this._config.incoming.voters) voters.set(id, local.get(id) ?? weight);
+    return { incoming: { voters, learners: this._config.incoming.learners } };
+  }
 
   private lastConfigIndex(): Index {
     return this.configHistory[this.configHistory.length - 1]!.index;
@@ -820,7 +835,7 @@ export class RaftCore {
   }
 
   private maybeCommit(): boolean {
-    let index = committedIndex(this._config, (id) => (id === this.id ? this.log.lastIndex : this.peers.get(id)?.match));
+    let index = committedIndex(this.quorumConfig(), (id) => (id === this.id ? this.log.lastIndex : this.peers.get(id)?.match));
     // BUG(commit-without-quorum): the leader commits whatever it appends, alone.
     if (this.bug === 'commit-without-quorum') index = this.log.lastIndex;
     // §5.4.2: only entries of the leader's own term are committed by counting replicas.
@@ -876,8 +891,8 @@ export class RaftCore {
     }
     // Arrival order, the leader's own append first.
     arrivals.sort((x, y) => (x.id === this.id ? -1 : y.id === this.id ? 1 : x.ack.sequence - y.ack.sequence));
-    const formed = quorumPrefixLength(this._config, arrivals.map((a) => a.id)) ?? arrivals.length;
-    const config = this._config;
+    const config = this.quorumConfig();
+    const formed = quorumPrefixLength(config, arrivals.map((a) => a.id)) ?? arrivals.length;
     this.commitQuorumQueue.push({
       index,
       term: this._term,
@@ -1195,7 +1210,7 @@ export class RaftCore {
       this.deferredReads.push({ requester, context });
       return;
     }
-    if (this.readOnly === 'lease' || voteResult(this._config, new Map([[this.id, true]])) === 'won') {
+    if (this.readOnly === 'lease' || voteResult(this.quorumConfig(), new Map([[this.id, true]])) === 'won') {
       this.answerRead(requester, context, this._commit);
       return;
     }
@@ -1209,7 +1224,7 @@ export class RaftCore {
     if (position < 0) return;
     const read = this.pendingReads[position]!;
     read.acks.set(from, true);
-    if (voteResult(this._config, read.acks) !== 'won') return;
+    if (voteResult(this.quorumConfig(), read.acks) !== 'won') return;
     // Leadership confirmed at this round confirms every earlier round too.
     const released = this.pendingReads.splice(0, position + 1);
     for (const done of released) this.answerRead(done.requester, done.context, done.index);
