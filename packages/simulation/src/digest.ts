@@ -52,8 +52,11 @@ export function encodeChainSnapshot(chain: number): Uint8Array {
   return data;
 }
 
-/** Reads {@link encodeChainSnapshot}'s data back; `undefined` when it is not 4 bytes. */
+/**
+ * Reads the chain digest that opens the simulator's snapshot data ({@link encodeChainSnapshot}, or
+ * the KV state machine's, which appends its store); `undefined` when there are fewer than 4 bytes.
+ */
 export function decodeChainSnapshot(data: Uint8Array): number | undefined {
-  if (data.byteLength !== 4) return undefined;
+  if (data.byteLength < 4) return undefined;
   return new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
 }

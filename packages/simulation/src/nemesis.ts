@@ -1,14 +1,17 @@
 import { InvalidArgumentError } from '@greenraft/consensus';
 import type { LinkFaults } from '@greenraft/transport-memory';
 import { type Rng, rng } from './random.js';
+import { type ReconfigurationChange, reconfigurationLane } from './reconfig-plan.js';
 
 /**
  * The faults the nemesis can inject. Network shape: `partition` (two random halves),
  * `majority` (a minority, often holding the leader, cut off from the majority), `one-way`
  * (random one-way cuts), `bridge` (two halves that talk only through one node). Link bursts:
  * `loss`, `duplicate`, `reorder`, `delay`. Nodes: `crash` (losing unsynced writes, then a
- * restart from disk), `pause` (no ticks, messages queue up, then resume). `heal`: every fault
- * ends at once at random moments (the schedule always heals at its end).
+ * restart from disk), `pause` (no ticks, messages queue up, then resume). Configuration:
+ * `reconfigure` (membership and weight changes by joint consensus through the leader, spare nodes
+ * joining and members leaving). `heal`: every fault ends at once at random moments (the schedule
+ * always heals at its end).
  */
 export type FaultKind =
   | 'partition'
@@ -21,6 +24,7 @@ export type FaultKind =
   | 'delay'
   | 'crash'
   | 'pause'
+  | 'reconfigure'
   | 'heal';
 
 /** Every {@link FaultKind}: what `--nemesis all` selects. */
@@ -35,6 +39,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'delay',
   'crash',
   'pause',
+  'reconfigure',
   'heal',
 ];
 
@@ -102,6 +107,8 @@ export type NemesisAction =
   | { readonly type: 'restart'; readonly slot: number }
   | { readonly type: 'pause'; readonly slot: number; readonly target: NodeTarget }
   | { readonly type: 'resume'; readonly slot: number }
+  /** Ask the leader for `change`; `choice` in [0, 1) picks the node it hits, `weight` is a drawn weight (0–4). */
+  | { readonly type: 'reconfigure'; readonly change: ReconfigurationChange; readonly choice: number; readonly weight: number }
   | { readonly type: 'heal-all' };
 
 /** A nemesis action and the step at whose start it happens. */
@@ -116,6 +123,12 @@ export interface NemesisScheduleInit {
   seed: number;
   /** Cluster size (3 or more). */
   nodes: number;
+  /**
+   * Spare nodes beyond `nodes`, outside the initial configuration (reconfiguration adds them).
+   * Network and node faults hit them too; the number of node lanes still follows `nodes`.
+   * @default 0
+   */
+  spares?: number;
   /** The schedule covers steps `[0, steps)` and ends with a `heal-all` at `steps`. */
   steps: number;
   /** The faults to draw from. */
@@ -128,10 +141,11 @@ export interface NemesisScheduleInit {
 }
 
 /**
- * Draws a nemesis schedule from a seed: three independent lanes (network shape, link bursts,
- * and ⌊(nodes − 1) / 2⌋ node lanes, so at most a minority is crashed or paused at once), each
- * alternating quiet gaps and faults of random length; optional `heal-all` events; always a final
- * `heal-all` at `steps`. The same init always gives the same schedule.
+ * Draws a nemesis schedule from a seed: independent lanes (network shape, link bursts,
+ * ⌊(nodes − 1) / 2⌋ node lanes, so at most a minority of the initial voters is crashed or paused at
+ * once, and a configuration lane), each alternating quiet gaps and faults of random length;
+ * optional `heal-all` events; always a final `heal-all` at `steps`. The same init always gives
+ * the same schedule.
  *
  * @example
  * ```ts
@@ -142,20 +156,24 @@ export interface NemesisScheduleInit {
 export function nemesisSchedule(init: NemesisScheduleInit): NemesisEvent[] {
   const { seed, nodes, steps, faults } = init;
   const tickMs = init.tickMs ?? 10;
+  const spares = init.spares ?? 0;
   if (!Number.isInteger(nodes) || nodes < 1) throw new InvalidArgumentError(`nodes must be a positive integer, got ${String(nodes)}`);
+  if (!Number.isInteger(spares) || spares < 0) throw new InvalidArgumentError(`spares must be an integer ≥ 0, got ${String(spares)}`);
+  const positions = nodes + spares;
   if (!Number.isInteger(steps) || steps < 0) throw new InvalidArgumentError(`steps must be an integer ≥ 0, got ${String(steps)}`);
   const enabled = new Set(faults);
   const events: NemesisEvent[] = [];
   // Each lane has its own stream, so enabling a fault in one lane never changes another lane's draws.
   const networkKinds = NETWORK_FAULTS.filter((kind) => enabled.has(kind));
-  if (networkKinds.length > 0) networkLane(rng(seed ^ 0x1f3d5b79), nodes, steps, networkKinds, events);
+  if (networkKinds.length > 0) networkLane(rng(seed ^ 0x1f3d5b79), positions, steps, networkKinds, events);
   const linkKinds = LINK_FAULTS.filter((kind) => enabled.has(kind));
   if (linkKinds.length > 0) linkLane(rng(seed ^ 0x2a6c8e01), steps, linkKinds, events);
   const nodeKinds = NODE_FAULTS.filter((kind) => enabled.has(kind));
   let slot = 0;
   for (let lane = 0; lane < Math.floor((nodes - 1) / 2) && nodeKinds.length > 0; lane++) {
-    slot = nodeLane(rng(seed ^ (0x3b7d9f13 + lane * 0x10001)), nodes, steps, nodeKinds, tickMs, slot, events);
+    slot = nodeLane(rng(seed ^ (0x3b7d9f13 + lane * 0x10001)), positions, steps, nodeKinds, tickMs, slot, events);
   }
+  if (enabled.has('reconfigure')) reconfigurationLane(rng(seed ^ 0x5e1a7c3d), steps, events);
   if (enabled.has('heal')) {
     const draw = rng(seed ^ 0x4c8ea025);
     for (let step = draw.int(100, 400); step < steps; step += draw.int(100, 400)) events.push({ step, action: { type: 'heal-all' } });

@@ -1,6 +1,7 @@
 import {
   type ClusterConfig,
   type Configuration,
+  ConfigurationError,
   InvalidArgumentError,
   type LogEntry,
   type Message,
@@ -9,13 +10,17 @@ import {
   ProposalDroppedError,
   type Transport,
   configuration,
+  members,
 } from '@greenraft/consensus';
 import { ENGINE_BUGS, type EngineBug, RaftCore, type Ready, isQuorum } from '@greenraft/raft';
 import { type LinkFaults, type MemoryNetwork, type VirtualClock, memoryNetwork, virtualClock } from '@greenraft/transport-memory';
 import { type PropertyViolation, type SafetyChecker, type SafetyProperty, safetyChecker } from './checkers.js';
-import { chainDigest, decodeChainSnapshot, encodeChainSnapshot } from './digest.js';
+import { chainDigest, decodeChainSnapshot } from './digest.js';
 import { SimulatedDisk } from './disk.js';
-import { type CrashPoint, type FaultKind, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
+import { KvWorkload } from './kv-workload.js';
+import type { CheckVerdict } from './linearizability/index.js';
+import { type CrashPoint, type FaultKind, type NemesisAction, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
+import { RECONFIGURATION_RETRY_STEPS, planReconfiguration } from './reconfig-plan.js';
 import { type Rng, deriveSeed, rng } from './random.js';
 
 /** Options of one simulated run ({@link runSimulation}). */
@@ -60,10 +65,29 @@ export interface SimulationInit {
    */
   latency?: { min: number; max: number };
   /**
-   * Concurrent clients proposing random payloads to whoever they believe leads.
+   * Concurrent key-value clients: puts and compare-and-sets go to whoever they believe leads, gets go
+   * through ReadIndex on any member; their history is checked for linearizability.
    * @default 3
    */
   clients?: number;
+  /**
+   * Client operations recorded and checked for linearizability per run; operations past it go to an
+   * unchecked key, so the load on the cluster stays the same while the check stays fast.
+   * @default 600
+   */
+  historyLimit?: number;
+  /**
+   * Wall-clock limit of one run's linearizability check, in milliseconds; past it the verdict is
+   * `'unknown'` (neither a pass nor a violation).
+   * @default 2000
+   */
+  linearizabilityTimeoutMs?: number;
+  /**
+   * Spare nodes outside the initial configuration, running from the start, for the `reconfigure`
+   * nemesis to add as voters or learners.
+   * @default 2 when the nemesis includes `reconfigure`, else 0
+   */
+  spares?: number;
   /**
    * Each node snapshots its state machine and compacts its log every this many applied entries (0: never).
    * @default 64
@@ -97,6 +121,10 @@ export interface SimulationStats {
   readonly messagesDropped: number;
   /** Nemesis events applied. */
   readonly nemesisEvents: number;
+  /** Configuration changes the reconfiguration nemesis got a leader to accept. */
+  readonly configChanges: number;
+  /** Client reads served through ReadIndex. */
+  readonly reads: number;
 }
 
 /** What one run found. */
@@ -117,6 +145,10 @@ export interface SimulationResult {
    * committed on a quorum); `undefined` when the run is too short to check liveness.
    */
   readonly livenessStep: number | undefined;
+  /** The linearizability checker's verdict on the clients' key-value history (`'unknown'`: it timed out). */
+  readonly linearizability: CheckVerdict;
+  /** Operations in the checked history. */
+  readonly historyOps: number;
   readonly stats: SimulationStats;
 }
 
@@ -133,6 +165,9 @@ export interface ResolvedSimulationInit {
   readonly latency: { readonly min: number; readonly max: number };
   readonly clients: number;
   readonly snapshotEvery: number;
+  readonly historyLimit: number;
+  readonly linearizabilityTimeoutMs: number;
+  readonly spares: number;
 }
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
@@ -163,7 +198,25 @@ export function resolveSimulationInit(init: SimulationInit): ResolvedSimulationI
   integerIn('latency.max', latency.max, latency.min, 60_000);
   const clients = integerIn('clients', init.clients ?? 3, 0, 100);
   const snapshotEvery = integerIn('snapshotEvery', init.snapshotEvery ?? 64, 0, 1_000_000);
-  return { seed, nodes, steps, nemesis, bug: init.bug, electionTicks, heartbeatTicks, tickMs, latency: { min: latency.min, max: latency.max }, clients, snapshotEvery };
+  const historyLimit = integerIn('historyLimit', init.historyLimit ?? 600, 0, 1_000_000);
+  const linearizabilityTimeoutMs = integerIn('linearizabilityTimeoutMs', init.linearizabilityTimeoutMs ?? 2000, 1, 3_600_000);
+  const spares = integerIn('spares', init.spares ?? (nemesis.includes('reconfigure') ? 2 : 0), 0, 15);
+  return {
+    seed,
+    nodes,
+    steps,
+    nemesis,
+    bug: init.bug,
+    electionTicks,
+    heartbeatTicks,
+    tickMs,
+    latency: { min: latency.min, max: latency.max },
+    clients,
+    snapshotEvery,
+    historyLimit,
+    linearizabilityTimeoutMs,
+    spares,
+  };
 }
 
 /**
@@ -225,7 +278,7 @@ interface SimNode {
   inbox: Message[];
   incarnation: number;
   dirty: boolean;
-  /** The state machine: the chain digest of everything applied, and where it stands. */
+  /** The state machine: the chain digest of everything applied (its KV store is the workload's), and where it stands. */
   appliedIndex: number;
   appliedChain: number;
   lastSnapshotIndex: number;
@@ -243,11 +296,6 @@ interface PendingProposal {
   readonly since: number;
 }
 
-interface Client {
-  target: number;
-  pending: PendingProposal | undefined;
-}
-
 /** Thrown inside the run to unwind at the first violation; never escapes {@link ClusterRun.execute}. */
 class StopRun extends Error {}
 
@@ -263,7 +311,13 @@ class ClusterRun {
   private readonly nemesisEnd: number;
   private readonly checkLiveness: boolean;
   private readonly random: Rng;
-  private readonly clients: Client[] = [];
+  private readonly workload: KvWorkload;
+  private readonly nodeIds: NodeId[];
+  /** The configuration clients' targets were taken from, and those targets (its members). */
+  private targetsConfig: ClusterConfig | undefined;
+  private targetNodes: SimNode[] = [];
+  /** A configuration change the nemesis asked for, retried until a leader accepts it or `until`. */
+  private reconfiguration: { readonly action: Extract<NemesisAction, { type: 'reconfigure' }>; readonly until: number } | undefined;
   private readonly slots = new Map<number, SimNode>();
   private nextEvent = 0;
   private step = 0;
@@ -272,7 +326,7 @@ class ClusterRun {
   private payloadCounter = 0;
   private probe: PendingProposal | undefined;
   private livenessStep: number | undefined;
-  private counters = { proposals: 0, acknowledged: 0, crashes: 0, restarts: 0, pauses: 0, snapshots: 0, nemesisEvents: 0 };
+  private counters = { crashes: 0, restarts: 0, pauses: 0, snapshots: 0, nemesisEvents: 0, configChanges: 0 };
 
   constructor(
     private readonly init: ResolvedSimulationInit,
@@ -287,13 +341,15 @@ class ClusterRun {
       this.violation ??= { property: 'engine-error', step: this.step, detail: `a message handler threw: ${describe(error)}` };
     });
     this.random = rng(deriveSeed(seed, 2));
-    const ids = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
-    this.bootstrap = configuration(ids);
+    // Spares run from the start outside the configuration, so reconfiguration has nodes to add.
+    const ids = Array.from({ length: nodes + init.spares }, (_, i) => `n${i + 1}`);
+    this.nodeIds = ids;
+    this.bootstrap = configuration(ids.slice(0, nodes));
     const bound = livenessBound(nodes, electionTicks);
     // Liveness is only checked when the run leaves the cluster a full bound of quiet steps after the nemesis.
     this.checkLiveness = steps >= 2 * bound;
     this.nemesisEnd = this.checkLiveness ? steps - bound : steps;
-    this.schedule = nemesisSchedule({ seed: deriveSeed(seed, 3), nodes, steps: this.nemesisEnd, faults: init.nemesis, tickMs: init.tickMs });
+    this.schedule = nemesisSchedule({ seed: deriveSeed(seed, 3), nodes, spares: init.spares, steps: this.nemesisEnd, faults: init.nemesis, tickMs: init.tickMs });
     for (const [position, id] of ids.entries()) {
       const node: SimNode = {
         id,
@@ -314,7 +370,16 @@ class ClusterRun {
       this.nodes.push(node);
       this.byId.set(id, node);
     }
-    for (let i = 0; i < init.clients; i++) this.clients.push({ target: this.random.int(0, nodes - 1), pending: undefined });
+    this.targetNodes = this.nodes.slice(0, nodes);
+    this.workload = new KvWorkload({
+      clients: init.clients,
+      nodes: this.nodes.length,
+      random: this.random,
+      timeoutSteps: 6 * electionTicks,
+      historyLimit: init.historyLimit,
+      currentStep: () => this.step,
+      onEngineError: (detail) => this.fail('engine-error', detail),
+    });
   }
 
   async start(): Promise<void> {
@@ -339,6 +404,9 @@ class ClusterRun {
       this.network.close();
     }
     const stats = this.network.stats;
+    // The clients' history is checked whatever stopped the run; a safety violation found first is reported first.
+    const history = this.workload.check(this.init.linearizabilityTimeoutMs);
+    if (history.verdict === 'illegal') this.violation ??= { property: 'linearizability', step: history.step ?? completed - 1, detail: history.detail ?? '' };
     const violation = this.violation;
     return {
       seed: this.init.seed,
@@ -348,7 +416,15 @@ class ClusterRun {
       commits: this.checker.maxCommitted,
       maxTerm: this.maxTerm,
       livenessStep: this.livenessStep,
-      stats: { ...this.counters, messagesSent: stats.sent, messagesDelivered: stats.delivered, messagesDropped: stats.dropped },
+      linearizability: history.verdict,
+      historyOps: history.operations,
+      stats: {
+        proposals: this.workload.proposals,
+        acknowledged: this.workload.acknowledged,
+        reads: this.workload.reads,
+        ...this.counters,
+        messagesSent: stats.sent, messagesDelivered: stats.delivered, messagesDropped: stats.dropped,
+      },
     };
   }
 
@@ -372,6 +448,7 @@ class ClusterRun {
       node.dirty = true;
     }
     this.runClients();
+    if (this.reconfiguration !== undefined) this.attemptReconfiguration();
     this.processDirty();
     this.checkStep();
   }
@@ -391,6 +468,8 @@ class ClusterRun {
       this.persist(node, core, rd);
       for (const message of rd.messages) node.endpoint.send(message);
       this.applyReady(node, core, rd);
+      if (rd.readStates.length > 0) this.workload.readStates(node, rd.readStates);
+      this.workload.serveReads(node);
       this.guard(() => core.advance(rd));
       this.report(this.checker.commitAdvanced(this.step, node.id, core.term, core.commitIndex, core));
       this.noteLeader(node, core);
@@ -421,7 +500,9 @@ class ClusterRun {
     if (rd.snapshot) {
       const { index } = rd.snapshot.metadata;
       const chain = decodeChainSnapshot(rd.snapshot.data);
-      if (chain === undefined) this.fail('engine-error', `${node.id} was given a snapshot whose data is not this state machine's`);
+      if (chain === undefined || !this.workload.restored(node, index, rd.snapshot.data)) {
+        this.fail('engine-error', `${node.id} was given a snapshot whose data is not this state machine's`);
+      }
       node.appliedChain = chain;
       node.appliedIndex = index;
       node.lastSnapshotIndex = index;
@@ -433,16 +514,7 @@ class ClusterRun {
       this.report(this.checker.entryApplied(this.step, node.id, entry.index, chain, commitIndex));
       node.appliedChain = chain;
       node.appliedIndex = entry.index;
-      this.settleProposals(node, entry);
-    }
-  }
-
-  private settleProposals(node: SimNode, entry: LogEntry): void {
-    for (const client of this.clients) {
-      const pending = client.pending;
-      if (pending === undefined || pending.node !== node || pending.index !== entry.index || pending.incarnation !== node.incarnation) continue;
-      if (pending.term === entry.term) this.counters.acknowledged++;
-      client.pending = undefined;
+      this.workload.applied(node, entry);
     }
   }
 
@@ -451,7 +523,7 @@ class ClusterRun {
     if (every === 0 || node.appliedIndex - node.lastSnapshotIndex < every) return;
     const index = node.appliedIndex;
     this.guard(() => {
-      const snapshot = { metadata: core.snapshotMetadataAt(index), data: encodeChainSnapshot(node.appliedChain) };
+      const snapshot = { metadata: core.snapshotMetadataAt(index), data: this.workload.snapshotData(node, node.appliedChain) };
       node.disk.compact(snapshot, node.appliedChain);
       core.snapshotTaken(snapshot);
     });
@@ -486,7 +558,8 @@ class ClusterRun {
         new RaftCore({
           id: node.id,
           ...(state === undefined ? {} : { state }),
-          bootstrap: this.bootstrap,
+          // Spares start empty and learn the configuration from the leader that adds them.
+          ...(node.position < this.init.nodes ? { bootstrap: this.bootstrap } : {}),
           electionTicks: this.init.electionTicks,
           heartbeatTicks: this.init.heartbeatTicks,
           seed: deriveSeed(this.init.seed, 1000 + node.position * 4096 + node.incarnation),
@@ -500,6 +573,9 @@ class ClusterRun {
     node.appliedIndex = node.disk.snapshotIndex;
     node.appliedChain = node.disk.snapshotChain;
     node.lastSnapshotIndex = node.disk.snapshotIndex;
+    if (!this.workload.restored(node, node.disk.snapshotIndex, node.disk.snapshot?.data)) {
+      this.fail('engine-error', `${node.id} restarted from a snapshot whose data is not this state machine's`);
+    }
     node.leaderTermAtLastWrite = undefined;
     node.reportedLeaderTerm = -1;
     this.checker.nodeRestarted(node.id, core.commitIndex, core.appliedIndex);
@@ -522,7 +598,7 @@ class ClusterRun {
     node.inbox = [];
     node.dirty = false;
     this.checker.leaderLost(node.id);
-    for (const client of this.clients) if (client.pending?.node === node) client.pending = undefined;
+    this.workload.nodeDown(node);
     this.counters.crashes++;
   }
 
@@ -620,6 +696,9 @@ class ClusterRun {
         if (node) this.resume(node);
         return;
       }
+      case 'reconfigure':
+        this.reconfiguration = { action, until: Math.min(this.step + RECONFIGURATION_RETRY_STEPS, this.nemesisEnd) };
+        return;
       case 'heal-all':
         this.network.heal();
         this.network.setDefaultLink(this.baseLink);
@@ -634,40 +713,47 @@ class ClusterRun {
   // ------------------------------------------------------------------ clients
 
   private runClients(): void {
-    const timeout = 6 * this.init.electionTicks;
-    for (const client of this.clients) {
-      if (client.pending !== undefined) {
-        // No answer in time: the outcome is unknown to the client, which moves on.
-        if (this.step - client.pending.since <= timeout) continue;
-        client.pending = undefined;
-      }
-      if (!this.random.chance(0.3)) continue;
-      const node = this.nodes[client.target]!;
-      if (node.state !== 'up') {
-        client.target = this.random.int(0, this.nodes.length - 1);
-        continue;
-      }
-      const core = node.core!;
-      if (core.role !== 'leader') {
-        // The node would answer NotLeaderError naming the leader it knows; skip building the exception.
-        const leader = core.leader === undefined ? undefined : this.byId.get(core.leader);
-        client.target = leader !== undefined && leader !== node ? leader.position : this.random.int(0, this.nodes.length - 1);
-        continue;
-      }
-      try {
-        const proposed = core.propose(this.payload());
-        client.pending = { node, incarnation: node.incarnation, index: proposed.index, term: proposed.term, since: this.step };
-        node.dirty = true;
-        this.counters.proposals++;
-      } catch (error) {
-        if (error instanceof NotLeaderError) {
-          const leader = error.leader === undefined ? undefined : this.byId.get(error.leader);
-          client.target = leader?.position ?? this.random.int(0, this.nodes.length - 1);
-        } else if (!(error instanceof ProposalDroppedError)) {
-          this.fail('engine-error', `propose on ${node.id} threw ${describe(error)}`);
-        }
-      }
+    this.workload.runClients(this.step, this.clientTargets(), (id) => this.byId.get(id));
+  }
+
+  /** The members of the latest configuration a live leader holds: where clients send operations. */
+  private clientTargets(): SimNode[] {
+    const config = this.currentLeader()?.core!.config;
+    if (config !== undefined && config !== this.targetsConfig) {
+      this.targetsConfig = config;
+      const ids = members(config);
+      this.targetNodes = this.nodes.filter((node) => ids.has(node.id));
     }
+    return this.targetNodes;
+  }
+
+  /** Asks the current leader for the pending configuration change until it accepts it or the retry window closes. */
+  private attemptReconfiguration(): void {
+    const request = this.reconfiguration!;
+    if (this.step >= request.until) {
+      this.reconfiguration = undefined;
+      return;
+    }
+    const leader = this.currentLeader();
+    // No leader, or a joint change still in flight: try again next step.
+    if (leader === undefined || leader.core!.config.outgoing !== undefined) return;
+    const core = leader.core!;
+    const { change, choice, weight } = request.action;
+    const target = planReconfiguration(core.config.incoming, change, this.nodeIds, choice, weight);
+    if (target === undefined) {
+      this.reconfiguration = undefined;
+      return;
+    }
+    try {
+      core.proposeConfigChange(target);
+    } catch (error) {
+      // Not yet possible (no entry of its term committed yet, a change uncommitted, stepping down): retry.
+      if (error instanceof ConfigurationError || error instanceof NotLeaderError || error instanceof ProposalDroppedError) return;
+      this.fail('engine-error', `proposeConfigChange on ${leader.id} threw ${describe(error)}`);
+    }
+    this.reconfiguration = undefined;
+    leader.dirty = true;
+    this.counters.configChanges++;
   }
 
   /** A random payload of 8–24 bytes that starts with a run-unique counter, so no two proposals are equal. */
