@@ -17,3 +17,4 @@
 export * from './errors.js';
 export * from './types.js';
 export * from './config.js';
+export * from './random.js';

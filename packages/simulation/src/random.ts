@@ -1,4 +1,4 @@
-import { seededRandom } from '@greenraft/transport-memory';
+import { seededRandom } from '@greenraft/consensus';
 
 /** A seeded PRNG with the draws the simulator needs. Every draw is deterministic under its seed. */
 export interface Rng {

@@ -3,7 +3,6 @@ import {
   type Configuration,
   ConfigurationError,
   InvalidArgumentError,
-  type LogEntry,
   type Message,
   type NodeId,
   NotLeaderError,
@@ -12,7 +11,8 @@ import {
   configuration,
   members,
 } from '@greenraft/consensus';
-import { ENGINE_BUGS, type EngineBug, RaftCore, type Ready, isQuorum } from '@greenraft/raft';
+import { ENGINE_BUGS, type EngineBug, RaftCore, type RaftCoreOptions, type Ready, isQuorum } from '@greenraft/raft';
+import type { ScoringStrategy } from '@greenraft/weight-scoring';
 import { type LinkFaults, type MemoryNetwork, type VirtualClock, memoryNetwork, virtualClock } from '@greenraft/transport-memory';
 import { type PropertyViolation, type SafetyChecker, type SafetyProperty, safetyChecker } from './checkers.js';
 import { chainDigest, decodeChainSnapshot } from './digest.js';
@@ -22,6 +22,14 @@ import type { CheckVerdict } from './linearizability/index.js';
 import { type CrashPoint, type FaultKind, type NemesisAction, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
 import { RECONFIGURATION_RETRY_STEPS, planReconfiguration } from './reconfig-plan.js';
 import { type Rng, deriveSeed, rng } from './random.js';
+import {
+  SIMULATION_POLICIES,
+  type SimulationEvent,
+  type SimulationPolicy,
+  type SimulationScoring,
+  WeightEpochs,
+  checkScoring,
+} from './weighted-epochs.js';
 
 /** Options of one simulated run ({@link runSimulation}). */
 export interface SimulationInit {
@@ -93,6 +101,41 @@ export interface SimulationInit {
    * @default 64
    */
   snapshotEvery?: number;
+  /**
+   * `'classic'`: every weight 1, randomized election timeouts. `'weighted'`: founding weights from
+   * `scoring`, rank election timeouts (eq. 7), and a weight epoch every `epoch` committed client
+   * entries, proposed by the leader by joint consensus.
+   * @default 'classic'
+   */
+  policy?: SimulationPolicy;
+  /**
+   * Where weighted runs get their scores: `'paper'` (the paper's eq. 8–13 over a seeded power
+   * market settled round by round), `'uniform'` (every score equal: classic quorums), `'latency'`
+   * (the acknowledgement latencies the leader measured from its commit quorums), or any
+   * `ScoringStrategy` over the market's figures (in-process runs only).
+   * @default 'paper'
+   */
+  scoring?: SimulationScoring | ScoringStrategy;
+  /**
+   * Weighted runs: committed client entries between two weight epochs. 20 changes the weights
+   * every few dozen steps under the default load, often enough to overlap with every fault.
+   * @default 20
+   */
+  epoch?: number;
+  /**
+   * Weighted runs: `'rank'` (eq. 7: the heaviest voter times out first, one tick per rank) or
+   * `'randomized'` (Raft's timeout, so only the weights differ from a classic run).
+   * @default 'rank'
+   */
+  electionTimeout?: 'rank' | 'randomized';
+  /** Called with each election and each applied entry, in order: a trace of the run for tests and tools. */
+  onEvent?: (event: SimulationEvent) => void;
+  /**
+   * Extra engine options per node, merged into every `RaftCore` the run builds (at boot and each
+   * restart); `step()` reads the run's current step. Tests only (e.g. the unsafe local-weights hook).
+   * @internal
+   */
+  engineOptions?: (id: NodeId, run: { readonly step: () => number }) => Partial<RaftCoreOptions>;
 }
 
 /** A property violation found in a run, with the command that replays it. */
@@ -125,6 +168,8 @@ export interface SimulationStats {
   readonly configChanges: number;
   /** Client reads served through ReadIndex. */
   readonly reads: number;
+  /** Weighted runs: weight changes the leaders proposed by joint consensus. */
+  readonly weightEpochs: number;
 }
 
 /** What one run found. */
@@ -168,6 +213,12 @@ export interface ResolvedSimulationInit {
   readonly historyLimit: number;
   readonly linearizabilityTimeoutMs: number;
   readonly spares: number;
+  readonly policy: SimulationPolicy;
+  readonly scoring: SimulationScoring | ScoringStrategy;
+  readonly epoch: number;
+  readonly electionTimeout: 'rank' | 'randomized';
+  readonly onEvent: ((event: SimulationEvent) => void) | undefined;
+  readonly engineOptions: SimulationInit['engineOptions'];
 }
 
 function integerIn(name: string, value: unknown, min: number, max: number): number {
@@ -201,6 +252,14 @@ export function resolveSimulationInit(init: SimulationInit): ResolvedSimulationI
   const historyLimit = integerIn('historyLimit', init.historyLimit ?? 600, 0, 1_000_000);
   const linearizabilityTimeoutMs = integerIn('linearizabilityTimeoutMs', init.linearizabilityTimeoutMs ?? 2000, 1, 3_600_000);
   const spares = integerIn('spares', init.spares ?? (nemesis.includes('reconfigure') ? 2 : 0), 0, 15);
+  const policy = init.policy ?? 'classic';
+  if (!SIMULATION_POLICIES.includes(policy)) throw new InvalidArgumentError(`policy must be one of ${SIMULATION_POLICIES.join(', ')}, got ${String(policy)}`);
+  const scoring = checkScoring(init.scoring ?? 'paper');
+  const epoch = integerIn('epoch', init.epoch ?? 20, 1, 1_000_000);
+  const electionTimeout = init.electionTimeout ?? 'rank';
+  if (electionTimeout !== 'rank' && electionTimeout !== 'randomized') {
+    throw new InvalidArgumentError(`electionTimeout must be 'rank' or 'randomized', got ${String(electionTimeout)}`);
+  }
   return {
     seed,
     nodes,
@@ -216,6 +275,12 @@ export function resolveSimulationInit(init: SimulationInit): ResolvedSimulationI
     historyLimit,
     linearizabilityTimeoutMs,
     spares,
+    policy,
+    scoring,
+    epoch,
+    electionTimeout,
+    onEvent: init.onEvent,
+    engineOptions: init.engineOptions,
   };
 }
 
@@ -247,6 +312,11 @@ export function replayCommand(init: SimulationInit): string {
     `--nemesis ${formatNemesis(resolved.nemesis)}`,
   ];
   if (resolved.bug !== undefined) parts.push(`--inject-bug ${resolved.bug}`);
+  if (resolved.policy === 'weighted') {
+    const scoring = typeof resolved.scoring === 'string' ? resolved.scoring : resolved.scoring.name;
+    parts.push(`--policy weighted --scoring ${scoring}`);
+    if (resolved.epoch !== 20) parts.push(`--epoch ${resolved.epoch}`);
+  }
   return parts.join(' ');
 }
 
@@ -327,6 +397,8 @@ class ClusterRun {
   private probe: PendingProposal | undefined;
   private livenessStep: number | undefined;
   private counters = { crashes: 0, restarts: 0, pauses: 0, snapshots: 0, nemesisEvents: 0, configChanges: 0 };
+  /** Weighted runs: the weight epochs (`undefined` for classic). */
+  private readonly weights: WeightEpochs | undefined;
 
   constructor(
     private readonly init: ResolvedSimulationInit,
@@ -344,7 +416,20 @@ class ClusterRun {
     // Spares run from the start outside the configuration, so reconfiguration has nodes to add.
     const ids = Array.from({ length: nodes + init.spares }, (_, i) => `n${i + 1}`);
     this.nodeIds = ids;
-    this.bootstrap = configuration(ids.slice(0, nodes));
+    this.weights =
+      init.policy === 'weighted'
+        ? new WeightEpochs({
+            voters: ids.slice(0, nodes),
+            nodes: ids,
+            seed: deriveSeed(seed, 5),
+            scoring: init.scoring,
+            epoch: init.epoch,
+            electionTimeout: init.electionTimeout,
+            electionTicks,
+            tickMs: init.tickMs,
+          })
+        : undefined;
+    this.bootstrap = this.weights?.bootstrap() ?? configuration(ids.slice(0, nodes));
     const bound = livenessBound(nodes, electionTicks);
     // Liveness is only checked when the run leaves the cluster a full bound of quiet steps after the nemesis.
     this.checkLiveness = steps >= 2 * bound;
@@ -423,6 +508,7 @@ class ClusterRun {
         acknowledged: this.workload.acknowledged,
         reads: this.workload.reads,
         ...this.counters,
+        weightEpochs: this.weights?.proposed ?? 0,
         messagesSent: stats.sent, messagesDelivered: stats.delivered, messagesDropped: stats.dropped,
       },
     };
@@ -471,6 +557,8 @@ class ClusterRun {
       if (rd.readStates.length > 0) this.workload.readStates(node, rd.readStates);
       this.workload.serveReads(node);
       this.guard(() => core.advance(rd));
+      // Weighted runs: the leader measures its commit quorums and proposes weight epochs (handled by the next loop round).
+      if (this.weights !== undefined) this.guard(() => this.weights!.afterReady(node.id, core, rd));
       this.report(this.checker.commitAdvanced(this.step, node.id, core.term, core.commitIndex, core));
       this.noteLeader(node, core);
       this.maybeSnapshot(node, core);
@@ -515,6 +603,7 @@ class ClusterRun {
       node.appliedChain = chain;
       node.appliedIndex = entry.index;
       this.workload.applied(node, entry);
+      this.init.onEvent?.({ type: 'applied', step: this.step, id: node.id, index: entry.index, term: entry.term, chain });
     }
   }
 
@@ -548,6 +637,7 @@ class ClusterRun {
   private noteLeader(node: SimNode, core: RaftCore): void {
     if (core.role !== 'leader' || node.reportedLeaderTerm === core.term) return;
     node.reportedLeaderTerm = core.term;
+    this.init.onEvent?.({ type: 'elected', step: this.step, id: node.id, term: core.term });
     this.report(this.checker.leaderElected(this.step, node.id, core.term, core));
   }
 
@@ -564,6 +654,7 @@ class ClusterRun {
           heartbeatTicks: this.init.heartbeatTicks,
           seed: deriveSeed(this.init.seed, 1000 + node.position * 4096 + node.incarnation),
           ...(this.init.bug === undefined ? {} : { bug: this.init.bug }),
+          ...this.engineExtras(node),
         }),
     );
     node.core = core;
@@ -583,6 +674,12 @@ class ClusterRun {
       const { term, vote } = state.hardState;
       this.report(this.checker.stateRestored(this.step, node.id, term, vote, core.term, core.vote));
     }
+  }
+
+  /** The weighted policy's timeout, then the test-only engine options, for one core of `node`. */
+  private engineExtras(node: SimNode): Partial<RaftCoreOptions> {
+    const policy = this.weights?.policy();
+    return { ...(policy === undefined ? {} : { policy }), ...this.init.engineOptions?.(node.id, { step: () => this.step }) };
   }
 
   /** The node loses everything it held only in memory; `point` decides how much of its current Ready made it. */
@@ -718,7 +815,7 @@ class ClusterRun {
 
   /** The members of the latest configuration a live leader holds: where clients send operations. */
   private clientTargets(): SimNode[] {
-    const config = this.currentLeader()?.core!.config;
+    const config = this.currentLeader()?.core?.config;
     if (config !== undefined && config !== this.targetsConfig) {
       this.targetsConfig = config;
       const ids = members(config);

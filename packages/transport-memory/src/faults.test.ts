@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
 import { FAULT_FREE_LINK, resolveLinkFaults, sampleLatency, validateLinkFaults } from './faults.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '@greenraft/consensus';
 
 describe('validateLinkFaults', () => {
   it('accepts every documented form and returns a frozen copy', () => {

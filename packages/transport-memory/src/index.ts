@@ -38,4 +38,4 @@ export type { Clock, VirtualClock, VirtualClockInit } from './clock.js';
 export { memoryNetwork } from './network.js';
 export type { DropReason, MemoryNetwork, MemoryNetworkEvents, MemoryNetworkInit, MemoryNetworkStats } from './network.js';
 export type { Latency, LinkFaults } from './faults.js';
-export { seededRandom } from './random.js';
+export { seededRandom } from '@greenraft/consensus';

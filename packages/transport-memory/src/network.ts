@@ -3,7 +3,7 @@ import type { Message, MessageHandler, NodeId, Transport } from '@greenraft/cons
 import { EventEmitter } from 'eventemitter3';
 import { type Clock, realClock } from './clock.js';
 import { type LinkFaults, type ResolvedLinkFaults, resolveLinkFaults, sampleLatency, validateLinkFaults } from './faults.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '@greenraft/consensus';
 
 /** Why the network dropped a well-formed message. */
 export type DropReason =

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { classic } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '@greenraft/consensus';
 import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
 
 const ids = ['1', '2', '3', '4', '5'];

@@ -42,7 +42,7 @@ import type {
 import { InvariantViolationError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { type AckRecord, Progress } from './progress.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '@greenraft/consensus';
 
 /** Shared empty list for Ready fields with nothing in them (never mutated). */
 const NOTHING: readonly never[] = Object.freeze([]);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError } from './errors.js';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './random.js';
 

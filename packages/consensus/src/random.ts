@@ -1,15 +1,16 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError } from './errors.js';
 
 /**
- * A seeded PRNG of floats in [0, 1) (mulberry32): the core's only source of randomness, so the
- * same seed always gives the same election timeouts on every platform. Not for cryptography.
+ * A seeded pseudo-random generator of floats in [0, 1) (mulberry32: 32-bit state, fast). It is
+ * greenraft's only source of randomness (election jitter, fault injection, simulation), so the same
+ * seed always gives the same sequence on every platform. Not for cryptography.
  *
- * @param seed - any finite number, reduced to 32 bits
+ * @param seed - any finite number; it is reduced to 32 bits
  *
  * @example
  * ```ts
- * const random = seededRandom(7);
- * const core = new RaftCore({ id: 'a', bootstrap: configuration(['a']), random });
+ * const random = seededRandom(42);
+ * const coinFlips = Array.from({ length: 3 }, () => random() < 0.5);
  * ```
  */
 export function seededRandom(seed: number): () => number {
