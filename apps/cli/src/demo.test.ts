@@ -27,3 +27,19 @@ describe('greenraft demo', () => {
     expect(await run(['--bogus'])).toBe(2);
   });
 });
+
+describe('greenraft demo --weighted', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('lets the heaviest node lead, then the next heaviest once it is killed (eq. 7)', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    const code = await run(['--weighted', '--nodes', '5', '--proposals', '2']);
+    const text = lines.join('\n');
+    expect(code).toBe(0);
+    expect(text).toContain('n1=1, n2=2, n3=3, n4=4, n5=5');
+    expect(text).toMatch(/n5 is the leader/);
+    expect(text).toMatch(/n4 took over as leader/);
+    expect(text).toContain('4 surviving replicas hold 4 readings each; identical: true');
+  });
+});

@@ -30,3 +30,8 @@ export { SAFETY_PROPERTIES, safetyChecker } from './checkers.js';
 export type { LogView, PropertyViolation, SafetyChecker, SafetyProperty } from './checkers.js';
 export { chainDigest, entryDigest } from './digest.js';
 export * from './linearizability/index.js';
+export { SIMULATION_POLICIES, SIMULATION_SCORINGS } from './weighted-epochs.js';
+export type { SimulationPolicy, SimulationScoring } from './weighted-epochs.js';
+export type { SimulationEvent } from './trace.js';
+export { PAPER_RENEWABLE_NODES, PAPER_TABLE_1_ROUND, paperElections } from './scenario-paper-elections.js';
+export type { ElectionCounts, PaperElectionEvent, PaperElectionsInit, PaperElectionsResult } from './scenario-paper-elections.js';

@@ -22,14 +22,8 @@ import type { CheckVerdict } from './linearizability/index.js';
 import { type CrashPoint, type FaultKind, type NemesisAction, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
 import { RECONFIGURATION_RETRY_STEPS, planReconfiguration } from './reconfig-plan.js';
 import { type Rng, deriveSeed, rng } from './random.js';
-import {
-  SIMULATION_POLICIES,
-  type SimulationEvent,
-  type SimulationPolicy,
-  type SimulationScoring,
-  WeightEpochs,
-  checkScoring,
-} from './weighted-epochs.js';
+import type { SimulationEvent } from './trace.js';
+import { SIMULATION_POLICIES, type SimulationPolicy, type SimulationScoring, WeightEpochs, checkScoring } from './weighted-epochs.js';
 
 /** Options of one simulated run ({@link runSimulation}). */
 export interface SimulationInit {

@@ -4,9 +4,10 @@
  * every surviving replica applied the same entries. What `npm start` runs.
  */
 import { parseArgs } from 'node:util';
-import { type ApplyInput, type NodeId, NotLeaderError, type StateMachine, configuration } from '@greenraft/consensus';
-import { createRaftNode, memoryStorage, type RaftNode } from '@greenraft/raft';
+import { type ApplyInput, type ConsensusNode, type NodeId, NotLeaderError, type StateMachine, configuration } from '@greenraft/consensus';
+import { createRaftNode, memoryStorage } from '@greenraft/raft';
 import { memoryNetwork } from '@greenraft/transport-memory';
+import { createWeightedRaftNode } from '@greenraft/weighted-raft';
 
 /** A replicated meter-reading ledger: each entry records one reading; apply returns its sequence number. */
 class MeterLedger implements StateMachine<number> {
@@ -23,14 +24,23 @@ class MeterLedger implements StateMachine<number> {
   }
 }
 
-const HELP = `usage: greenraft demo [--nodes N] [--proposals P] [--latency MS]
+const HELP = `usage: greenraft demo [--weighted] [--nodes N] [--proposals P] [--latency MS]
 
 Runs an N-node Raft cluster (default 5) in this process on the memory transport,
 commits P proposals (default 5), kills the leader, commits P more on the new leader,
-and checks that every surviving replica holds the same ledger.`;
+and checks that every surviving replica holds the same ledger.
+
+--weighted runs weighted Raft instead: node i weighs i (n1 lightest), election
+timeouts follow the weight rank (paper eq. 7: 100 + 5·rank ms), so the heaviest
+node leads, and after it is killed the next heaviest takes over.`;
+
+/** Founding weights of the weighted demo: n_i weighs i, so the last node is the heaviest. */
+function demoWeights(ids: readonly NodeId[]): Map<NodeId, number> {
+  return new Map(ids.map((id, i) => [id, i + 1]));
+}
 
 export async function run(argv: string[]): Promise<number> {
-  let options: { nodes: number; proposals: number; latency: number };
+  let options: { nodes: number; proposals: number; latency: number; weighted: boolean };
   try {
     const { values } = parseArgs({
       args: argv,
@@ -38,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         nodes: { type: 'string', default: '5' },
         proposals: { type: 'string', default: '5' },
         latency: { type: 'string', default: '2' },
+        weighted: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -46,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    options = { nodes: Number(values.nodes), proposals: Number(values.proposals), latency: Number(values.latency) };
+    options = { nodes: Number(values.nodes), proposals: Number(values.proposals), latency: Number(values.latency), weighted: values.weighted === true };
     if (!Number.isInteger(options.nodes) || options.nodes < 3 || options.nodes > 15) throw new Error('--nodes must be an integer from 3 to 15');
     if (!Number.isInteger(options.proposals) || options.proposals < 1) throw new Error('--proposals must be a positive integer');
     if (!Number.isFinite(options.latency) || options.latency < 0) throw new Error('--latency must be a number of milliseconds ≥ 0');
@@ -60,24 +71,24 @@ export async function run(argv: string[]): Promise<number> {
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
   const network = memoryNetwork({ defaultLink: { latency: { min: 0, max: options.latency } } });
   const ledgers = new Map<NodeId, MeterLedger>();
-  const nodes = new Map<NodeId, RaftNode<number>>();
+  const nodes = new Map<NodeId, ConsensusNode<number>>();
+  const weights = demoWeights(ids);
   for (const [i, id] of ids.entries()) {
     const ledger = new MeterLedger();
     ledgers.set(id, ledger);
-    const node = createRaftNode<number>({
-      id,
-      transport: network.transport(id),
-      storage: memoryStorage(),
-      stateMachine: ledger,
-      bootstrap: configuration(ids),
-      seed: i + 1,
-    });
+    const common = { id, transport: network.transport(id), storage: memoryStorage(), stateMachine: ledger, seed: i + 1 };
+    const node: ConsensusNode<number> = options.weighted
+      ? createWeightedRaftNode<number>({ ...common, weights })
+      : createRaftNode<number>({ ...common, bootstrap: configuration(ids) });
     node.on('stateChange', ({ from, to, term }) => {
       if (to === 'leader' || from === 'leader') say(`${id}: ${from} → ${to} (term ${term})`);
     });
     nodes.set(id, node);
   }
-  say(`starting ${options.nodes} nodes: ${ids.join(', ')}`);
+  if (options.weighted) {
+    say(`starting ${options.nodes} weighted nodes: ${ids.map((id) => `${id}=${weights.get(id)}`).join(', ')}`);
+    say('a quorum is any set of nodes weighing more than half the total; the heaviest node times out first (eq. 7)');
+  } else say(`starting ${options.nodes} nodes: ${ids.join(', ')}`);
   await Promise.all([...nodes.values()].map((node) => node.start()));
 
   const alive = new Set(ids);
