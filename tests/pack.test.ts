@@ -43,6 +43,7 @@ describe('packed packages install and load outside the workspace', () => {
     for (const dir of published) {
       const files = readdirSync(join(project, 'node_modules', '@greenraft', dir), { recursive: true }).map(String);
       expect(files, dir).toContain('README.md');
+      expect(files, dir).toContain('LICENSE');
       expect(files, dir).toContain(join('dist', 'index.js'));
       expect(files, dir).toContain(join('dist', 'index.d.ts'));
       if (!esmOnly.has(dir)) {

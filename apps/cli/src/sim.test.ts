@@ -27,7 +27,21 @@ describe('parseSimArguments', () => {
   it('reads every option, in both --flag value and --flag=value forms', () => {
     expect(
       parseSimArguments(['--nodes', '3', '--seeds=7', '--seed-start', '40', '--steps', '250', '--nemesis', 'pause,crash', '--inject-bug', 'vote-twice', '--workers', '1', '--json']),
-    ).toEqual({ nodes: 3, seeds: 7, seedStart: 40, steps: 250, nemesis: 'crash,pause', injectBug: 'vote-twice', workers: 1, json: true });
+    ).toEqual({
+      nodes: 3,
+      seeds: 7,
+      seedStart: 40,
+      steps: 250,
+      nemesis: 'crash,pause',
+      injectBug: 'vote-twice',
+      workers: 1,
+      json: true,
+      policy: 'classic',
+      scoring: 'paper',
+      epoch: 20,
+      scenario: undefined,
+      elections: 200,
+    });
     expect(parseSimArguments(['--help'])).toBe('help');
   });
 
@@ -43,7 +57,9 @@ describe('report', () => {
   it('prints exactly the JSON contract, violations without their detail', async () => {
     const result = await runSimulation({ seed: 1, nodes: 5, steps: 300, bug: 'vote-twice' });
     const json = JSON.parse(formatJsonSummary(summarizeRuns([result])));
-    expect(Object.keys(json)).toEqual(['runs', 'violations', 'elections', 'commits', 'maxTerm']);
+    expect(Object.keys(json)).toEqual(['runs', 'violations', 'elections', 'commits', 'maxTerm', 'linearizable', 'historyOps', 'linearizabilityUnknown']);
+    expect(json.historyOps).toBe(result.historyOps);
+    expect(json.linearizable).toBe(result.linearizability !== 'illegal');
     expect(json.violations).toHaveLength(1);
     expect(Object.keys(json.violations[0])).toEqual(['seed', 'property', 'step', 'replay']);
     expect(json.violations[0].property).toBe('election-safety');
@@ -71,7 +87,8 @@ describe('greenraft sim (built command)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     const json = JSON.parse(run.stdout);
-    expect(json).toMatchObject({ runs: 4, violations: [] });
+    expect(json).toMatchObject({ runs: 4, violations: [], linearizable: true, linearizabilityUnknown: 0 });
+    expect(json.historyOps).toBeGreaterThan(4 * 100);
     expect(json.elections).toBeGreaterThanOrEqual(4);
     expect(json.commits).toBeGreaterThan(100);
     expect(json.maxTerm).toBeGreaterThanOrEqual(1);
@@ -96,6 +113,15 @@ describe('greenraft sim (built command)', () => {
     // The replay, run as printed, finds the same violation.
     const replay = sim(...first.replay.split(' ').slice(3), '--json');
     expect(JSON.parse(replay.stdout).violations).toEqual([first]);
+  });
+
+  it('reports a stale read as a linearizability violation and "linearizable": false', () => {
+    const run = sim('--nodes', '5', '--seeds', '4', '--seed-start', '8', '--steps', '1000', '--nemesis', 'majority,pause,reconfigure', '--inject-bug', 'read-without-quorum', '--json');
+    expect(run.code).toBe(1);
+    const json = JSON.parse(run.stdout);
+    expect(json.linearizable).toBe(false);
+    expect(json.violations.map((v: { property: string }) => v.property)).toContain('linearizability');
+    expect(json.historyOps).toBeGreaterThan(4 * 200);
   });
 
   it('exits 2 with a clear message for bad arguments', () => {

@@ -11,6 +11,7 @@ export interface StorageComplianceOptions<S extends Storage = Storage> {
   /**
    * Returns the store a restarting node would open after `storage` was closed cleanly
    * (a LevelDB store: close and reopen the same directory). Omit to skip the persistence test.
+   * @default undefined (the "keeps everything saved across a clean close and reopen" test is skipped)
    */
   reopen?(storage: S): Promise<S>;
 }

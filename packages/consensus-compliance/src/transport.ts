@@ -19,7 +19,10 @@ export interface TransportComplianceHarness {
 export interface TransportComplianceInit {
   /** Builds fresh, unstarted endpoints for one test. */
   setup(): Promise<TransportComplianceHarness> | TransportComplianceHarness;
-  /** Runs after each test, once the suite has stopped every endpoint and called `close`. */
+  /**
+   * Runs after each test, once the suite has stopped every endpoint and called `close`.
+   * @default undefined (nothing to release beyond the harness's `close`)
+   */
   teardown?(harness: TransportComplianceHarness): Promise<void> | void;
   /**
    * Names the implementation in the suite's title.

@@ -9,7 +9,7 @@ import {
   members,
   totalWeight,
 } from './config.js';
-import { ConfigurationError, GreenraftError, NotLeaderError, TimeoutError } from './errors.js';
+import { ConfigurationError, GreenraftError, NotLeaderError, StateMachineError, TimeoutError } from './errors.js';
 
 describe('configuration', () => {
   it('gives every listed voter weight 1 (classic Raft)', () => {
@@ -73,5 +73,15 @@ describe('errors', () => {
     expect(new NotLeaderError('b').leader).toBe('b');
     expect(new NotLeaderError('b').message).toContain('b');
     expect(new NotLeaderError(undefined).leader).toBeUndefined();
+  });
+
+  it('StateMachineError names the failed operation and keeps what the state machine threw', () => {
+    const cause = new RangeError('balance overflow');
+    const err = new StateMachineError('apply', 'the state machine failed to apply entry 7', { cause });
+    expect(err).toBeInstanceOf(GreenraftError);
+    expect(err.code).toBe('STATE_MACHINE');
+    expect(err.name).toBe('StateMachineError');
+    expect(err.operation).toBe('apply');
+    expect(err.cause).toBe(cause);
   });
 });

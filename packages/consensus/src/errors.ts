@@ -13,7 +13,8 @@ export type GreenraftErrorCode =
   | 'CONFIGURATION'
   | 'PROPOSAL_DROPPED'
   | 'INVALID_MESSAGE'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'STATE_MACHINE';
 
 /** Options accepted by every error constructor. */
 export interface GreenraftErrorOptions {
@@ -129,6 +130,35 @@ export class InvalidArgumentError extends GreenraftError<'INVALID_ARGUMENT'> {
   constructor(message: string, options: GreenraftErrorOptions = {}) {
     super('INVALID_ARGUMENT', message, options);
     this.name = 'InvalidArgumentError';
+  }
+}
+
+/** The `StateMachine` method that failed, as {@link StateMachineError.operation}. */
+export type StateMachineOperation = 'apply' | 'snapshot' | 'restore';
+
+/**
+ * The application's state machine threw (or rejected) from `apply`, `snapshot` or `restore`.
+ * The node cannot go on without applying its log in order, so it stops: the error is emitted as
+ * an `error` event, pending operations reject with a {@link StoppedError} whose `cause` is this
+ * error, and `start()` rejects with it when restoring the latest snapshot fails. `cause` holds
+ * what the state machine threw. (A state machine that throws a `GreenraftError` of its own
+ * keeps it: the node reports that error unchanged.)
+ *
+ * @example
+ * ```ts
+ * node.on('error', (err) => {
+ *   if (err instanceof StateMachineError) console.error(`state machine failed in ${err.operation}:`, err.cause);
+ * });
+ * ```
+ */
+export class StateMachineError extends GreenraftError<'STATE_MACHINE'> {
+  /** Which state-machine method failed. */
+  readonly operation: StateMachineOperation;
+
+  constructor(operation: StateMachineOperation, message: string, options: GreenraftErrorOptions = {}) {
+    super('STATE_MACHINE', message, options);
+    this.name = 'StateMachineError';
+    this.operation = operation;
   }
 }
 

@@ -208,7 +208,12 @@ export interface ApplyInput {
  * ```
  */
 export interface StateMachine<Result = unknown> {
-  /** Applies one committed entry; the returned value settles the proposal on the leader. */
+  /**
+   * Applies one committed entry; the returned value settles the proposal on the leader. It must
+   * not throw for an entry it dislikes (every node applies the same log; return a refusal
+   * instead): a throw is fatal, and the node stops with a `StateMachineError` (the same goes for
+   * `snapshot` and `restore`).
+   */
   apply(input: ApplyInput): Result | Promise<Result>;
   /** Serialises the whole state as of the last applied entry. */
   snapshot(): Uint8Array | Promise<Uint8Array>;
@@ -334,7 +339,14 @@ export interface ProposeResult<Result = unknown> {
 export interface OperationOptions {
   /** Aborts the wait; the operation rejects with an `AbortError` (its outcome is then unknown). */
   signal?: AbortSignal;
-  /** Rejects with a `TimeoutError` after this many milliseconds. */
+  /**
+   * Rejects with a `TimeoutError` after this many milliseconds (a positive number; the
+   * operation's outcome is then unknown). When omitted, the node's own deadline applies: for
+   * `RaftNode` (and the weighted node, which runs on it) that is its `proposalTimeoutMs`, 5000 ms
+   * unless set, for `propose`, `readBarrier`, `changeConfiguration` (the whole joint change, up to
+   * C(new) applied) and `transferLeadership` alike, and for `applyWeights`' configuration change.
+   * @default the node's proposalTimeoutMs (5000)
+   */
   timeoutMs?: number;
 }
 

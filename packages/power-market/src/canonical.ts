@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InvalidEncodingError } from './errors.js';
 
 /** A value that has exactly one canonical encoding: JSON without `undefined`, functions or non-finite numbers. */
 export type CanonicalValue =
@@ -17,7 +18,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * JavaScript's shortest round-trip form (`-0` written as `0`). The same value always gives the
  * same text, so signatures and hashes over it are stable across nodes.
  *
- * @throws TypeError on `undefined`, a function, a symbol, a bigint or a non-finite number.
+ * @throws {@link InvalidEncodingError} on `undefined`, a function, a symbol, a bigint, a typed
+ *   array or a non-finite number.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
@@ -25,25 +27,25 @@ export function canonicalJson(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`cannot encode the non-finite number ${value}`);
+      if (!Number.isFinite(value)) throw new InvalidEncodingError(`cannot encode the non-finite number ${value}`);
       return JSON.stringify(Object.is(value, -0) ? 0 : value);
     case 'string':
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      if (ArrayBuffer.isView(value)) throw new TypeError('encode bytes as base64url strings, not typed arrays');
+      if (ArrayBuffer.isView(value)) throw new InvalidEncodingError('encode bytes as base64url strings, not typed arrays');
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
       const parts: string[] = [];
       for (const key of keys) {
         const field = record[key];
-        if (field === undefined) throw new TypeError(`field ${key} is undefined`);
+        if (field === undefined) throw new InvalidEncodingError(`field ${key} is undefined`);
         parts.push(`${JSON.stringify(key)}:${canonicalJson(field)}`);
       }
       return `{${parts.join(',')}}`;
     }
     default:
-      throw new TypeError(`cannot encode a ${typeof value}`);
+      throw new InvalidEncodingError(`cannot encode a ${typeof value}`);
   }
 }
 
@@ -56,12 +58,23 @@ export function canonicalEncode(value: unknown): Uint8Array {
  * Decodes canonical JSON bytes, refusing any other encoding of the same value (extra whitespace,
  * unsorted keys, `1.0` for `1`...), so one value never has two byte strings and two hashes.
  *
- * @throws SyntaxError when the bytes are not UTF-8 JSON or not in canonical form.
+ * @throws {@link InvalidEncodingError} when the bytes are not UTF-8, not JSON, or not in canonical
+ *   form (the UTF-8 or JSON parser's error is its `cause`).
  */
 export function canonicalDecode(bytes: Uint8Array): unknown {
-  const text = decoder.decode(bytes);
-  const value: unknown = JSON.parse(text);
-  if (canonicalJson(value) !== text) throw new SyntaxError('the bytes are JSON but not canonical JSON');
+  let text: string;
+  let value: unknown;
+  try {
+    text = decoder.decode(bytes);
+  } catch (cause) {
+    throw new InvalidEncodingError('the bytes are not UTF-8', { cause });
+  }
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidEncodingError('the bytes are not JSON', { cause });
+  }
+  if (canonicalJson(value) !== text) throw new InvalidEncodingError('the bytes are JSON but not canonical JSON');
   return value;
 }
 

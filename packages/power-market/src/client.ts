@@ -75,6 +75,8 @@ type Body<T extends MarketTransaction> = T extends MarketTransaction ? Omit<T, '
  *
  * @example
  * ```ts
+ * import { generateParticipantKeys, marketClient, transactionSubjectId } from '@greenraft/power-market';
+ *
  * const g1 = marketClient({ id: 'g1', keys: generateParticipantKeys() });
  * const register = g1.register({ kind: 'generation', renewable: true });
  * const offer = g1.proposeContract({ counterparty: 'c1', unitPrice: 0.6, contractedKWh: 100, deliveryStart: 0, deliveryEnd: 86_400_000 });

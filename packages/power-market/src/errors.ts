@@ -17,7 +17,8 @@ export type MarketErrorCode =
   | 'INSUFFICIENT_CERTIFICATES'
   | 'UNKNOWN_OFFER'
   | 'INVALID_ROUND'
-  | 'INVALID_LEDGER';
+  | 'INVALID_LEDGER'
+  | 'INVALID_ENCODING';
 
 /**
  * The base class of every error the power market throws. A refused transaction or round never
@@ -205,5 +206,18 @@ export class InvalidLedgerError extends MarketError {
     super('INVALID_LEDGER', message, options);
     this.name = 'InvalidLedgerError';
     this.height = height;
+  }
+}
+
+/**
+ * A value has no canonical JSON encoding (`undefined`, a function, a bigint, a typed array, a
+ * non-finite number), or bytes are not the canonical JSON encoding of any value (not UTF-8, not
+ * JSON, or JSON in another form: unsorted keys, whitespace, `1.0` for `1`).
+ */
+export class InvalidEncodingError extends MarketError {
+  declare readonly code: 'INVALID_ENCODING';
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('INVALID_ENCODING', message, options);
+    this.name = 'InvalidEncodingError';
   }
 }

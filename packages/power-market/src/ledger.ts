@@ -37,6 +37,16 @@ const INNER = Uint8Array.of(1);
  * sha256(0x01 ‖ left ‖ right), an odd node is promoted unpaired; the prefixes keep a leaf from
  * passing for an inner node, and no padding means two lists never share a root. The empty list
  * has the root sha256("").
+ *
+ * @example
+ * ```ts
+ * import { merkleRoot } from '@greenraft/power-market';
+ *
+ * const transactions = ['{"a":1}', '{"b":2}', '{"c":3}'].map((text) => new TextEncoder().encode(text));
+ * merkleRoot(transactions); // 64 hex digits
+ * merkleRoot(transactions) === merkleRoot([...transactions].reverse()); // false: order counts
+ * merkleRoot([]); // 'e3b0c442…7852b855', sha256 of nothing
+ * ```
  */
 export function merkleRoot(transactions: readonly Uint8Array[]): string {
   if (transactions.length === 0) return sha256Hex();
@@ -53,12 +63,37 @@ export function merkleRoot(transactions: readonly Uint8Array[]): string {
   return Buffer.from(level[0]!).toString('hex');
 }
 
-/** The hash of a block header: sha256 over its canonical encoding, hex. */
+/**
+ * The hash of a block header: sha256 over its canonical encoding, hex.
+ *
+ * @example
+ * ```ts
+ * import { blockHash, createBlock } from '@greenraft/power-market';
+ *
+ * const block = createBlock(undefined, { term: 1, index: 1 }, []);
+ * blockHash(block.header) === block.hash; // true
+ * blockHash({ ...block.header, term: 2 }) === block.hash; // false: an edited header no longer matches
+ * ```
+ */
 export function blockHash(header: BlockHeader): string {
   return sha256Hex(canonicalEncode(header));
 }
 
-/** Builds the next block after `previous` (or the first block when `previous` is undefined). */
+/**
+ * Builds the next block after `previous` (or the first block when `previous` is undefined).
+ *
+ * @example
+ * ```ts
+ * import { createBlock, encodeSignedTransaction, GENESIS_HASH, generateParticipantKeys, marketClient, verifyLedger } from '@greenraft/power-market';
+ *
+ * const g1 = marketClient({ id: 'g1', keys: generateParticipantKeys() });
+ * const first = createBlock(undefined, { term: 1, index: 2 }, [encodeSignedTransaction(g1.register({ kind: 'generation' }))]);
+ * const second = createBlock(first, { term: 1, index: 3 }, [encodeSignedTransaction(g1.recordCarbon({ quota: 100, emitted: 80 }))]);
+ * first.header.previousHash === GENESIS_HASH; // true
+ * second.header.previousHash === first.hash; // true
+ * verifyLedger([first, second]); // { valid: true, height: 2 }
+ * ```
+ */
 export function createBlock(
   previous: Block | undefined,
   position: { readonly term: number; readonly index: number },
@@ -96,8 +131,12 @@ export type LedgerVerification =
  *
  * @example
  * ```ts
- * const check = verifyLedger(market.ledger());
- * if (!check.valid) console.error(`block ${check.height}: ${check.message}`);
+ * import { generateParticipantKeys, marketClient, powerMarket, verifyLedger } from '@greenraft/power-market';
+ *
+ * const market = powerMarket();
+ * market.execute(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
+ * const check = verifyLedger(market.ledger()); // { valid: true, height: 1 }
+ * if (!check.valid) console.error(`block ${check.height} (${check.reason}): ${check.message}`);
  * ```
  */
 export function verifyLedger(blocks: readonly Block[]): LedgerVerification {

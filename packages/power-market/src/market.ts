@@ -233,7 +233,11 @@ export interface PowerMarketInit {
    * @default 365 (a year of daily rounds)
    */
   carbonCycleRounds?: number;
-  /** Called after every settled round, on every replica, with the round's summary. */
+  /**
+   * Called after every settled round, on every replica, with the round's summary (after the
+   * entry's block is appended, or at once for `execute`).
+   * @default undefined (no callback; a settling transaction's receipt still carries its `round`)
+   */
   onRound?: (summary: RoundSummary) => void;
 }
 
@@ -781,9 +785,13 @@ class Market implements PowerMarket {
  *
  * @example
  * ```ts
- * const market = powerMarket({ initialCreditWeight: 80 });
+ * import { generateParticipantKeys, marketClient, powerMarket } from '@greenraft/power-market';
+ *
+ * const market = powerMarket({ initialCreditWeight: 80, onRound: (round) => console.log('settled', round) });
  * const gen = marketClient({ id: 'g1', keys: generateParticipantKeys() });
- * market.execute(gen.register({ kind: 'generation', renewable: true }));
+ * const receipt = market.execute(gen.register({ kind: 'generation', renewable: true }));
+ * market.node('g1')?.creditWeight; // 80
+ * // In a cluster: createRaftNode({ ..., stateMachine: powerMarket() }) on every replica.
  * ```
  */
 export function powerMarket(init: PowerMarketInit = {}): PowerMarket {

@@ -13,7 +13,17 @@
 /** Milli-yuan in one yuan. */
 export const MILLI_YUAN_PER_YUAN = 1000;
 
-/** Rounds an amount in yuan to integer milli-yuan, halves away from zero. */
+/**
+ * Rounds an amount in yuan to integer milli-yuan, halves away from zero.
+ *
+ * @example
+ * ```ts
+ * import { toMilliYuan } from '@greenraft/power-market';
+ *
+ * toMilliYuan(310 * 0.61); // 189100, not 189099: 189.09999… is snapped first
+ * toMilliYuan(-0.0125); // -13: halves away from zero
+ * ```
+ */
 export function toMilliYuan(yuan: number): number {
   const scaled = Math.abs(yuan) * MILLI_YUAN_PER_YUAN;
   // Products such as 310 × 0.61 land a hair below the exact value (189.09999…): snap to 1e-6 first.
@@ -21,7 +31,17 @@ export function toMilliYuan(yuan: number): number {
   return yuan < 0 ? -rounded : rounded;
 }
 
-/** Converts integer milli-yuan to yuan. */
+/**
+ * Converts integer milli-yuan to yuan.
+ *
+ * @example
+ * ```ts
+ * import { toYuan } from '@greenraft/power-market';
+ *
+ * toYuan(121_400); // 121.4: node 2's revenue in Table 1
+ * toYuan(-857_333); // -857.333
+ * ```
+ */
 export function toYuan(milliYuan: number): number {
   return milliYuan / MILLI_YUAN_PER_YUAN;
 }
@@ -31,6 +51,15 @@ export function toYuan(milliYuan: number): number {
  * `shares` (largest-remainder method). Leftover units go to the largest fractional parts, ties to
  * the earlier recipient in the given order, so the result is deterministic and sums to `amount`.
  * Returns `undefined` when the shares add up to zero (nobody to receive it).
+ *
+ * @example
+ * ```ts
+ * import { allocateProportionally } from '@greenraft/power-market';
+ *
+ * // 100 milli-yuan of penalties shared by credit weight (eq. 34): the parts sum to exactly 100.
+ * allocateProportionally(100, [['n1', 1], ['n2', 1], ['n3', 1]]); // Map { n1 → 34, n2 → 33, n3 → 33 }
+ * allocateProportionally(100, [['n1', 0]]); // undefined: nobody to receive it
+ * ```
  */
 export function allocateProportionally(
   amount: number,

@@ -13,6 +13,11 @@ import { type PowerMarket, type PowerMarketInit, powerMarket } from './market.js
  *
  * @example
  * ```ts
+ * import { generateParticipantKeys, marketClient, powerMarket, replayLedger } from '@greenraft/power-market';
+ *
+ * const market = powerMarket();
+ * market.execute(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
+ * // An auditor rebuilds the market from the blocks alone (with the replicas' genesis options).
  * const rebuilt = replayLedger(market.ledger());
  * rebuilt.balance('g1') === market.balance('g1'); // true
  * ```

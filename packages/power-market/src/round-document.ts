@@ -49,8 +49,12 @@ function idField(record: Record<string, unknown>, key: string, path: string): st
  *
  * @example
  * ```ts
- * const { round } = parseRoundDocument(JSON.parse(readFileSync('round.json', 'utf8')));
+ * import { readFileSync } from 'node:fs';
+ * import { parseRoundDocument, settleRound, toYuan } from '@greenraft/power-market';
+ *
+ * const { round } = parseRoundDocument(JSON.parse(readFileSync('paper-tables-1-2.json', 'utf8')));
  * const settlement = settleRound(round);
+ * for (const node of settlement.nodes) console.log(node.id, toYuan(node.revenueOrExpense), node.creditWeightAfter);
  * ```
  */
 export function parseRoundDocument(document: unknown): ParsedRoundDocument {

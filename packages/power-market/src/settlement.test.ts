@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +13,9 @@ import { toYuan } from './money.js';
 import { parseRoundDocument } from './round-document.js';
 import { type NodeSettlement, PAPER_PRICES, type RoundInput, settleRound } from './settlement.js';
 
-const FIXTURE = '/work/shared/fixtures/paper-tables-1-2.json';
+// The paper's Tables 1 and 2 live in shared/, which sits beside the repository (here and in CI).
+const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/paper-tables-1-2.json', import.meta.url));
+if (!existsSync(FIXTURE)) throw new Error(`paper fixture not found at ${FIXTURE}: shared/ must sit beside the repository`);
 
 interface ExpectedRow {
   id: number;

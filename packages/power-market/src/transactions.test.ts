@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalDecode, canonicalEncode, canonicalJson } from './canonical.js';
 import { marketClient, transactionSubjectId } from './client.js';
-import { InvalidQuantityError, InvalidTransactionError } from './errors.js';
+import { InvalidEncodingError, InvalidQuantityError, InvalidTransactionError, MarketError } from './errors.js';
 import { allocateProportionally, toMilliYuan } from './money.js';
 import {
   decodeTransactions,
@@ -18,17 +18,46 @@ describe('canonical encoding', () => {
     expect(canonicalEncode({ x: 1, y: 2 })).toEqual(canonicalEncode({ y: 2, x: 1 }));
   });
 
-  it('refuses values with no canonical form', () => {
-    expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
-    expect(() => canonicalJson({ a: undefined })).toThrow(TypeError);
-    expect(() => canonicalJson(Uint8Array.of(1))).toThrow(TypeError);
+  function thrownBy(action: () => unknown): unknown {
+    try {
+      action();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected the call to throw');
+  }
+
+  function expectInvalidEncoding(action: () => unknown): InvalidEncodingError {
+    const error = thrownBy(action);
+    expect(error).toBeInstanceOf(InvalidEncodingError);
+    expect(error).toBeInstanceOf(MarketError);
+    expect((error as InvalidEncodingError).code).toBe('INVALID_ENCODING');
+    expect((error as InvalidEncodingError).name).toBe('InvalidEncodingError');
+    return error as InvalidEncodingError;
+  }
+
+  it('refuses values with no canonical form with InvalidEncodingError', () => {
+    expectInvalidEncoding(() => canonicalJson({ a: Number.NaN }));
+    expectInvalidEncoding(() => canonicalJson({ a: Number.POSITIVE_INFINITY }));
+    expectInvalidEncoding(() => canonicalJson({ a: undefined }));
+    expectInvalidEncoding(() => canonicalJson(Uint8Array.of(1)));
+    expectInvalidEncoding(() => canonicalJson({ a: 1n }));
+    expectInvalidEncoding(() => canonicalJson(() => 1));
   });
 
-  it('decodes only the canonical bytes of a value', () => {
-    expect(canonicalDecode(new TextEncoder().encode('{"a":1,"b":2}'))).toEqual({ a: 1, b: 2 });
-    expect(() => canonicalDecode(new TextEncoder().encode('{"b":2,"a":1}'))).toThrow(SyntaxError);
-    expect(() => canonicalDecode(new TextEncoder().encode('{"a": 1}'))).toThrow(SyntaxError);
-    expect(() => canonicalDecode(new TextEncoder().encode('{"a":1.0}'))).toThrow(SyntaxError);
+  it('decodes only the canonical bytes of a value, refusing the rest with InvalidEncodingError', () => {
+    const utf8 = (text: string) => new TextEncoder().encode(text);
+    expect(canonicalDecode(utf8('{"a":1,"b":2}'))).toEqual({ a: 1, b: 2 });
+    expectInvalidEncoding(() => canonicalDecode(utf8('{"b":2,"a":1}')));
+    expectInvalidEncoding(() => canonicalDecode(utf8('{"a": 1}')));
+    expectInvalidEncoding(() => canonicalDecode(utf8('{"a":1.0}')));
+  });
+
+  it('keeps the parser\'s error as the cause when the bytes are not UTF-8 JSON', () => {
+    const notJson = expectInvalidEncoding(() => canonicalDecode(new TextEncoder().encode('{"a":')));
+    expect(notJson.cause).toBeInstanceOf(SyntaxError);
+    const notUtf8 = expectInvalidEncoding(() => canonicalDecode(Uint8Array.of(0x7b, 0xff, 0x7d)));
+    expect(notUtf8.cause).toBeInstanceOf(TypeError);
   });
 });
 

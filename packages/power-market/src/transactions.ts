@@ -179,6 +179,18 @@ function nonNegative(tx: MarketTransaction, name: string, value: number, positiv
  *
  * @throws {@link InvalidTransactionError} on a malformed transaction, {@link InvalidQuantityError}
  *   on a negative or non-finite quantity.
+ *
+ * @example
+ * ```ts
+ * import { InvalidQuantityError, validateTransaction } from '@greenraft/power-market';
+ *
+ * const untrusted: unknown = JSON.parse('{"type":"reportDelivery","signer":"c1","nonce":3,"contractId":"g1/2","meteredKWh":-5}');
+ * try {
+ *   validateTransaction(untrusted); // narrows `untrusted` to MarketTransaction when it returns
+ * } catch (err) {
+ *   if (err instanceof InvalidQuantityError) console.log(err.message); // reportDelivery: meteredKWh must be a finite number ≥ 0, got -5
+ * }
+ * ```
  */
 export function validateTransaction(value: unknown): asserts value is MarketTransaction {
   if (!isRecord(value)) throw new InvalidTransactionError('a transaction must be an object');
@@ -289,11 +301,14 @@ export function importPublicKey(publicKey: string): KeyObject | undefined {
  *
  * @example
  * ```ts
+ * import { generateParticipantKeys, signTransaction, verifyTransactionSignature } from '@greenraft/power-market';
+ *
  * const keys = generateParticipantKeys();
  * const signed = signTransaction(
  *   { type: 'registerNode', signer: 'g1', nonce: 1, kind: 'generation', renewable: true, publicKey: keys.publicKey },
  *   keys.privateKey,
  * );
+ * verifyTransactionSignature(signed, keys.publicKey); // true
  * ```
  */
 export function signTransaction(transaction: MarketTransaction, privateKey: KeyObject, options: SigningOptions = {}): SignedTransaction {
@@ -302,7 +317,21 @@ export function signTransaction(transaction: MarketTransaction, privateKey: KeyO
   return { transaction, signature: toBase64Url(signature) };
 }
 
-/** True when `signed.signature` is `publicKey`'s (a base64url raw key or a `KeyObject`) over the transaction. */
+/**
+ * True when `signed.signature` is `publicKey`'s (a base64url raw key or a `KeyObject`) over the
+ * transaction, for the same market id. Never throws: a malformed key or signature is `false`.
+ *
+ * @example
+ * ```ts
+ * import { generateParticipantKeys, signTransaction, verifyTransactionSignature } from '@greenraft/power-market';
+ *
+ * const keys = generateParticipantKeys();
+ * const signed = signTransaction({ type: 'recordCarbon', signer: 'g1', nonce: 2, quota: 100, purchased: 0, emitted: 80 }, keys.privateKey);
+ * verifyTransactionSignature(signed, keys.publicKey); // true
+ * verifyTransactionSignature(signed, generateParticipantKeys().publicKey); // false: another key
+ * verifyTransactionSignature(signed, keys.publicKey, { marketId: 'other-market' }); // false: signed for 'greenraft'
+ * ```
+ */
 export function verifyTransactionSignature(signed: SignedTransaction, publicKey: string | KeyObject, options: SigningOptions = {}): boolean {
   const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
   const signature = typeof signed.signature === 'string' ? fromBase64Url(signed.signature) : undefined;
@@ -314,7 +343,23 @@ export function verifyTransactionSignature(signed: SignedTransaction, publicKey:
   }
 }
 
-/** Checks the envelope of a signed transaction and its transaction. @throws like {@link validateTransaction}. */
+/**
+ * Checks the envelope of a signed transaction (exactly `transaction` and a string `signature`)
+ * and its transaction. It does not check the signature: that needs the signer's registered key
+ * ({@link verifyTransactionSignature}).
+ *
+ * @throws like {@link validateTransaction}.
+ *
+ * @example
+ * ```ts
+ * import { generateParticipantKeys, marketClient, validateSignedTransaction } from '@greenraft/power-market';
+ *
+ * const wire = JSON.stringify(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
+ * const received: unknown = JSON.parse(wire); // untrusted, e.g. an HTTP request body
+ * validateSignedTransaction(received); // throws InvalidTransactionError unless well-formed
+ * console.log(received.transaction.signer); // 'g1': typed as SignedTransaction from here on
+ * ```
+ */
 export function validateSignedTransaction(value: unknown): asserts value is SignedTransaction {
   if (!isRecord(value)) throw new InvalidTransactionError('a signed transaction must be an object');
   for (const key of Object.keys(value)) {
@@ -329,7 +374,18 @@ export function encodeSignedTransaction(signed: SignedTransaction): Uint8Array {
   return canonicalEncode(signed);
 }
 
-/** The id of a signed transaction: sha256 of its canonical bytes, hex. */
+/**
+ * The id of a signed transaction: sha256 of its canonical bytes, hex (the `hash` of its receipt).
+ *
+ * @example
+ * ```ts
+ * import { generateParticipantKeys, marketClient, powerMarket, transactionHash } from '@greenraft/power-market';
+ *
+ * const register = marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' });
+ * const market = powerMarket();
+ * market.execute(register).hash === transactionHash(register); // true: 64 hex digits
+ * ```
+ */
 export function transactionHash(signed: SignedTransaction): string {
   return sha256Hex(encodeSignedTransaction(signed));
 }
@@ -340,6 +396,12 @@ export function transactionHash(signed: SignedTransaction): string {
  *
  * @example
  * ```ts
+ * import { encodeTransactions, generateParticipantKeys, marketClient } from '@greenraft/power-market';
+ *
+ * const g1 = marketClient({ id: 'g1', keys: generateParticipantKeys() });
+ * const register = g1.register({ kind: 'generation', renewable: true });
+ * const contract = g1.proposeContract({ counterparty: 'c1', unitPrice: 0.6, contractedKWh: 100, deliveryStart: 0, deliveryEnd: 86_400_000 });
+ * // `node` is a ConsensusNode whose state machine is a powerMarket(): both land in one block.
  * await node.propose(encodeTransactions([register, contract]));
  * ```
  */
@@ -352,6 +414,16 @@ export function encodeTransactions(transactions: SignedTransaction | readonly Si
  *
  * @throws {@link InvalidTransactionError} when the bytes are not a canonical list of well-formed
  *   signed transactions.
+ *
+ * @example
+ * ```ts
+ * import { decodeTransactions, encodeTransactions, generateParticipantKeys, marketClient } from '@greenraft/power-market';
+ *
+ * const g1 = marketClient({ id: 'g1', keys: generateParticipantKeys() });
+ * const data = encodeTransactions([g1.register({ kind: 'generation' })]); // a log entry's data
+ * for (const { transaction } of decodeTransactions(data)) console.log(transaction.type, transaction.signer); // registerNode g1
+ * decodeTransactions(new TextEncoder().encode('[{"b": 1}]')); // throws InvalidTransactionError: not canonical JSON
+ * ```
  */
 export function decodeTransactions(data: Uint8Array): SignedTransaction[] {
   let value: unknown;

@@ -39,6 +39,12 @@ export interface SimulationSummary {
   readonly maxTerm: number;
   /** Steps run, summed over runs. */
   readonly steps: number;
+  /** True when no run's client history was found not linearizable (a timed-out check counts neither way). */
+  readonly linearizable: boolean;
+  /** Operations in the checked client histories, summed over runs. */
+  readonly historyOps: number;
+  /** Runs whose linearizability check ran out of time: neither a pass nor a violation. */
+  readonly linearizabilityUnknown: number;
 }
 
 /**
@@ -57,15 +63,21 @@ export function summarizeRuns(results: readonly SimulationResult[]): SimulationS
   let commits = 0;
   let maxTerm = 0;
   let steps = 0;
+  let historyOps = 0;
+  let illegal = 0;
+  let unknown = 0;
   const violations: Violation[] = [];
   for (const result of sorted) {
     elections += result.elections;
     commits += result.commits;
     maxTerm = Math.max(maxTerm, result.maxTerm);
     steps += result.steps;
+    historyOps += result.historyOps;
+    if (result.linearizability === 'illegal') illegal++;
+    else if (result.linearizability === 'unknown') unknown++;
     if (result.violation) violations.push(result.violation);
   }
-  return { runs: sorted.length, violations, elections, commits, maxTerm, steps };
+  return { runs: sorted.length, violations, elections, commits, maxTerm, steps, linearizable: illegal === 0, historyOps, linearizabilityUnknown: unknown };
 }
 
 /**

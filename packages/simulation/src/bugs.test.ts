@@ -30,3 +30,31 @@ describe('injected engine bugs are caught', () => {
     });
   }
 });
+
+/**
+ * Two bugs leave the logs looking healthy, so the log checkers cannot see them. A read answered
+ * without confirming leadership shows only in the clients' history: a leader cut off in a minority
+ * and paused, resumed while a new leader has taken writes, serves its stale state until check-quorum
+ * deposes it. A configuration applied only once committed shows in the configuration a node counts
+ * quorums in; with joint consensus and one change at a time its commits and elections stay safe
+ * (etcd-io/raft applies configurations on commit by design), so the `configuration` checker is what
+ * holds the engine to the rule it documents: the latest configuration in the node's own log counts.
+ */
+const provoked: readonly { bug: EngineBug; nodes: number; steps: number; nemesis: string; properties: readonly SafetyProperty[] }[] = [
+  { bug: 'read-without-quorum', nodes: 5, steps: 1000, nemesis: 'majority,pause,reconfigure', properties: ['linearizability'] },
+  { bug: 'config-applied-on-commit', nodes: 3, steps: 500, nemesis: 'all', properties: ['configuration'] },
+];
+
+describe('injected bugs that only the client history or the configuration checker sees are caught', () => {
+  for (const { bug, nodes, steps, nemesis, properties } of provoked) {
+    it(`catches ${bug} within 200 seeds (${nodes} nodes, ${steps} steps, nemesis ${nemesis})`, async () => {
+      const summary = await runSimulations({ seeds: 200, nodes, steps, nemesis, bug, stopAtFirstViolation: true });
+      expect(summary.violations).toHaveLength(1);
+      const [violation] = summary.violations;
+      expect(properties).toContain(violation!.property);
+      expect(violation!.replay).toBe(`npx greenraft sim --nodes ${nodes} --seeds 1 --seed-start ${violation!.seed} --steps ${steps} --nemesis ${nemesis} --inject-bug ${bug}`);
+      const clean = await runSimulations({ seeds: 1, seedStart: violation!.seed, nodes, steps, nemesis });
+      expect(clean.violations).toEqual([]);
+    });
+  }
+});

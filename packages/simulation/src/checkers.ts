@@ -4,8 +4,8 @@ import { entryDigest } from './digest.js';
 /**
  * The properties the simulator checks after every step: Raft's five safety properties (Raft paper
  * Figure 3), durability of committed entries, liveness once the nemesis has healed, and the
- * engine throwing where it must not; and, at the end of a run, linearizability of the clients'
- * key-value history.
+ * engine throwing where it must not; every node counting quorums in the latest configuration of
+ * its own log; and, at the end of a run, linearizability of the clients' key-value history.
  */
 export type SafetyProperty =
   | 'election-safety'
@@ -15,6 +15,7 @@ export type SafetyProperty =
   | 'state-machine-safety'
   | 'committed-durability'
   | 'persistent-state'
+  | 'configuration'
   | 'linearizability'
   | 'liveness'
   | 'engine-error';
@@ -28,6 +29,7 @@ export const SAFETY_PROPERTIES: readonly SafetyProperty[] = [
   'state-machine-safety',
   'committed-durability',
   'persistent-state',
+  'configuration',
   'linearizability',
   'liveness',
   'engine-error',

@@ -1,6 +1,15 @@
 import { type LogEntry, type NodeId, NotLeaderError, ProposalDroppedError } from '@greenraft/consensus';
 import type { RaftCore, ReadState } from '@greenraft/raft';
-import { type CheckVerdict, type HistoryRecorder, type KvInput, type KvOutput, checkOperations, historyRecorder, kvModel } from './linearizability/index.js';
+import {
+  type CheckVerdict,
+  type HistoryRecorder,
+  type KvInput,
+  type KvOutput,
+  type Operation,
+  checkOperations,
+  historyRecorder,
+  kvModel,
+} from './linearizability/index.js';
 import { type KvCommand, KvStore, decodeKvCommand, decodeStateSnapshot, encodeKvCommand, encodeStateSnapshot } from './kv-store.js';
 import type { Rng } from './random.js';
 
@@ -87,6 +96,8 @@ const UNCHECKED_KEY = 'load';
 const TIME_PER_STEP = 1 << 20;
 /** Chance that an idle client issues an operation in a step. */
 const ISSUE_CHANCE = 0.3;
+/** Share of reads among operations; puts take most of the rest, compare-and-sets the last fifth. */
+const READ_SHARE = 0.45;
 
 /**
  * The KV workload of a simulated run: each node's copy of the replicated key-value store, and
@@ -213,17 +224,19 @@ export class KvWorkload {
         this.abandon(client);
       }
       if (!random.chance(ISSUE_CHANCE) || targets.length === 0) continue;
-      const node = client.target;
+      const roll = random();
+      const reading = roll < READ_SHARE;
+      // Any member serves a read through ReadIndex, so reads are spread over them; writes go to the believed leader.
+      const node = reading ? random.pick(targets) : client.target;
       if (node === undefined || node.state !== 'up' || !targets.includes(node)) {
-        client.target = random.pick(targets);
+        if (!reading) client.target = random.pick(targets);
         continue;
       }
       const core = node.core!;
       const recording = this.recorded < this.init.historyLimit;
       const key = recording ? `k${Math.floor(this.recorded / OPS_PER_KEY_SET)}.${random.int(0, KEYS_AT_ONCE - 1)}` : UNCHECKED_KEY;
-      const roll = random();
       let input: KvInput;
-      if (roll < 0.45) input = { kind: 'get', key };
+      if (reading) input = { kind: 'get', key };
       else if (roll < 0.8) input = { kind: 'put', key, value: this.freshValue(client) };
       else {
         // Mostly expect what this client last saw, so that a fair share of compare-and-sets succeed.
@@ -247,7 +260,9 @@ export class KvWorkload {
       } catch (error) {
         // Refused before anything was appended or sent: the operation certainly did not take effect.
         if (op >= 0) this.recorder.discard(op);
-        if (error instanceof NotLeaderError) {
+        if (reading && error instanceof NotLeaderError) {
+          // The member knows no leader right now: the read simply failed.
+        } else if (error instanceof NotLeaderError) {
           const leader = error.leader === undefined ? undefined : byId(error.leader);
           client.target = leader !== undefined && leader !== node ? leader : random.pick(targets);
         } else if (error instanceof ProposalDroppedError) {
@@ -257,6 +272,11 @@ export class KvWorkload {
         }
       }
     }
+  }
+
+  /** The recorded history so far: writes never answered are indefinite, refused operations left out. */
+  history(): Operation<KvInput, KvOutput>[] {
+    return this.recorder.history();
   }
 
   /** Checks the recorded history against the KV model; `timeoutMs` bounds the search (then `'unknown'`). */

@@ -9,6 +9,8 @@
 import { configuration, type NodeId } from '@greenraft/consensus';
 import { coreNetwork, utf8 } from '@greenraft/raft';
 import { describe, expect, it } from 'vitest';
+import { naiveLocalWeights, volatileScoring } from './naive-weights.test-support.js';
+import { runSimulation } from './simulation.js';
 
 const ids = ['a', 'b', 'c'];
 const w1 = new Map([['a', 3], ['b', 1], ['c', 1]]);
@@ -104,5 +106,33 @@ describe('the (3,1,1) → (1,3,1) counter-example, scripted', () => {
     expect(net.core('b').role).toBe('leader');
     expect(net.core('b').entry(x.index)?.type).toBe('normal');
     expect(net.record('b').applied).toEqual(['x']);
+  });
+});
+
+describe('the naive policy in the simulator, seeded search', () => {
+  // Every fault but `reconfigure`, so that the only configuration changes are the weights' own.
+  const nemesis = 'partition,majority,one-way,bridge,loss,duplicate,reorder,delay,crash,pause,heal';
+  const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const SEEDS = 12;
+
+  it(`loses a committed entry or elects two leaders within ${SEEDS} seeds on which greenraft's weight epochs hold`, async () => {
+    const broken: { seed: number; property: string }[] = [];
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const base = { seed, nodes: 5, steps: 1000, nemesis };
+      // greenraft: the same scores, planned into the same guarded weights, moved through the log.
+      const greenraft = await runSimulation({ ...base, policy: 'weighted', scoring: volatileScoring() });
+      expect(greenraft.violation).toBeUndefined();
+      expect(greenraft.stats.weightEpochs).toBeGreaterThan(0);
+      const naive = await runSimulation({
+        ...base,
+        engineOptions: naiveLocalWeights({ seed, ids, scoring: volatileScoring(), roundSteps: 30, maxLagSteps: 15, electionTicks: 10, tickMs: 10 }),
+      });
+      if (naive.violation !== undefined) broken.push({ seed, property: naive.violation.property });
+    }
+    expect(broken.length).toBeGreaterThan(0);
+    for (const { property } of broken) expect(['election-safety', 'leader-completeness', 'state-machine-safety', 'log-matching']).toContain(property);
+    // Both ways of breaking safety show up: two leaders in a term, and committed entries lost.
+    expect(broken.some((b) => b.property === 'election-safety')).toBe(true);
+    expect(broken.some((b) => b.property === 'leader-completeness' || b.property === 'state-machine-safety')).toBe(true);
   });
 });

@@ -90,8 +90,35 @@ describe('nemesisSchedule', () => {
     }
   });
 
+  it('draws configuration changes only with reconfigure, and lets network and node faults hit spare nodes', () => {
+    const withoutSpares = nemesisSchedule({ seed: 4, nodes: 5, steps: 3000, faults: all.filter((kind) => kind !== 'reconfigure') });
+    expect(withoutSpares.some(({ action }) => action.type === 'reconfigure')).toBe(false);
+    const events = nemesisSchedule({ seed: 4, nodes: 5, spares: 2, steps: 3000, faults: all });
+    const changes = events.filter(({ action }) => action.type === 'reconfigure');
+    expect(changes.length).toBeGreaterThan(15);
+    for (const { action } of changes) {
+      if (action.type !== 'reconfigure') continue;
+      expect(action.choice).toBeGreaterThanOrEqual(0);
+      expect(action.choice).toBeLessThan(1);
+      expect(action.weight).toBeGreaterThanOrEqual(0);
+      expect(action.weight).toBeLessThanOrEqual(4);
+    }
+    const positions = new Set<number>();
+    for (const { action } of events) {
+      if (action.type === 'partition') for (const group of action.groups) for (const p of group) positions.add(p);
+      if ((action.type === 'crash' || action.type === 'pause') && action.target.kind === 'node') positions.add(action.target.index);
+    }
+    expect([...positions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // Node lanes still follow the initial voters: at most ⌊(5 − 1) / 2⌋ nodes down at once.
+    expect(maxConcurrentNodeFaults(events)).toBeLessThanOrEqual(2);
+    // The configuration lane has its own stream: the other lanes draw exactly as without it.
+    const noReconfig = nemesisSchedule({ seed: 4, nodes: 5, spares: 2, steps: 3000, faults: all.filter((kind) => kind !== 'reconfigure') });
+    expect(events.filter(({ action }) => action.type !== 'reconfigure')).toEqual(noReconfig);
+  });
+
   it('rejects a bad cluster size or step count', () => {
     expect(() => nemesisSchedule({ seed: 1, nodes: 0, steps: 10, faults: all })).toThrow(InvalidArgumentError);
     expect(() => nemesisSchedule({ seed: 1, nodes: 3, steps: -1, faults: all })).toThrow(InvalidArgumentError);
+    expect(() => nemesisSchedule({ seed: 1, nodes: 3, spares: -1, steps: 10, faults: all })).toThrow(/spares/);
   });
 });

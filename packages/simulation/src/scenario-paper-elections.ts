@@ -118,6 +118,7 @@ const MAX_TICKS_PER_ELECTION = 100_000;
  *
  * Deterministic: the same options always give the same tables.
  *
+ * @param onElection - called after every election with the winner and the weights it ran under.
  * @throws InvalidArgumentError for a bad option.
  *
  * @example

@@ -61,6 +61,56 @@ describe('runSimulation', () => {
   });
 });
 
+describe('the KV workload and the reconfiguration nemesis', () => {
+  it("checks the clients' key-value history for linearizability, bounded per run", async () => {
+    const quiet = await runSimulation({ seed: 3, nodes: 3, steps: 600, nemesis: 'none' });
+    expect(quiet.linearizability).toBe('ok');
+    expect(quiet.historyOps).toBeGreaterThan(200);
+    expect(quiet.stats.reads).toBeGreaterThan(100);
+    // Without faults every write is answered, but for those still in flight when the run ends.
+    expect(quiet.stats.acknowledged).toBeGreaterThanOrEqual(quiet.stats.proposals - 3);
+    const stormy = await runSimulation({ seed: 3, nodes: 5, steps: 2000, nemesis: 'all' });
+    expect(stormy.linearizability).toBe('ok');
+    expect(stormy.historyOps).toBeLessThanOrEqual(600);
+    expect(stormy.historyOps).toBeGreaterThan(300);
+    // Past the limit the clients go on, on an unchecked key.
+    expect(stormy.stats.proposals + stormy.stats.reads).toBeGreaterThan(stormy.historyOps);
+    const capped = await runSimulation({ seed: 3, nodes: 3, steps: 600, nemesis: 'none', historyLimit: 50 });
+    expect(capped.historyOps).toBeLessThanOrEqual(50);
+    expect(capped.commits).toBeGreaterThan(100);
+  });
+
+  it('changes membership and weights through the leader: spares join and catch up, every property holds', async () => {
+    const appliedBy = new Map<string, number>();
+    const result = await runSimulation({
+      seed: 11,
+      nodes: 3,
+      steps: 2000,
+      nemesis: 'reconfigure,partition,crash',
+      onEvent: (event) => {
+        if (event.type === 'applied') appliedBy.set(event.id, event.index);
+      },
+    });
+    expect(result.violation).toBeUndefined();
+    expect(result.linearizability).toBe('ok');
+    expect(result.stats.configChanges).toBeGreaterThanOrEqual(5);
+    // The two spares (n4, n5) were added and caught up.
+    expect(appliedBy.get('n4') ?? 0).toBeGreaterThan(10);
+    expect(appliedBy.get('n5') ?? 0).toBeGreaterThan(10);
+    // Liveness holds after the final heal, with the final configuration's quorum.
+    expect(result.livenessStep).toBeDefined();
+    // Without the reconfigure fault there are no spares and no changes.
+    const fixed = await runSimulation({ seed: 11, nodes: 3, steps: 600, nemesis: 'partition,crash' });
+    expect(fixed.stats.configChanges).toBe(0);
+  });
+
+  it('rejects bad KV and reconfiguration options with a typed error', async () => {
+    await expect(runSimulation({ seed: 1, historyLimit: -1 })).rejects.toThrow(/historyLimit/);
+    await expect(runSimulation({ seed: 1, linearizabilityTimeoutMs: 0 })).rejects.toThrow(/linearizabilityTimeoutMs/);
+    await expect(runSimulation({ seed: 1, spares: 1.5 })).rejects.toThrow(InvalidArgumentError);
+  });
+});
+
 describe('replayCommand and summarizeRuns', () => {
   it('prints the command that replays one seed with the same options', () => {
     expect(replayCommand({ seed: 42, nodes: 3, steps: 500, nemesis: 'pause,crash', bug: 'vote-twice' })).toBe(

@@ -20,6 +20,7 @@ import { SimulatedDisk } from './disk.js';
 import { KvWorkload } from './kv-workload.js';
 import type { CheckVerdict } from './linearizability/index.js';
 import { type CrashPoint, type FaultKind, type NemesisAction, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
+import { LogConfigurations } from './reconfig-log.js';
 import { RECONFIGURATION_RETRY_STEPS, planReconfiguration } from './reconfig-plan.js';
 import { type Rng, deriveSeed, rng } from './random.js';
 import type { SimulationEvent } from './trace.js';
@@ -30,7 +31,7 @@ export interface SimulationInit {
   /** Seeds everything random in the run: the same seed replays the same run exactly. */
   seed: number;
   /**
-   * Cluster size (voters, each of weight 1).
+   * Cluster size (voters, each of weight 1 unless `policy` is `'weighted'`).
    * @default 5
    */
   nodes?: number;
@@ -212,6 +213,7 @@ export interface ResolvedSimulationInit {
   readonly epoch: number;
   readonly electionTimeout: 'rank' | 'randomized';
   readonly onEvent: ((event: SimulationEvent) => void) | undefined;
+  /** @internal */
   readonly engineOptions: SimulationInit['engineOptions'];
 }
 
@@ -380,6 +382,8 @@ class ClusterRun {
   /** The configuration clients' targets were taken from, and those targets (its members). */
   private targetsConfig: ClusterConfig | undefined;
   private targetNodes: SimNode[] = [];
+  /** The configurations in each node's log (by position), to check each uses the latest. */
+  private readonly logConfigs: LogConfigurations[] = [];
   /** A configuration change the nemesis asked for, retried until a leader accepts it or `until`. */
   private reconfiguration: { readonly action: Extract<NemesisAction, { type: 'reconfigure' }>; readonly until: number } | undefined;
   private readonly slots = new Map<number, SimNode>();
@@ -546,11 +550,16 @@ class ClusterRun {
     while (this.guard(() => core.hasReady())) {
       const rd = this.guard(() => core.ready());
       this.persist(node, core, rd);
+      const configs = this.logConfigs[node.position]!;
+      if (rd.snapshot) configs.installed(rd.snapshot);
+      configs.appended(rd.entries);
       for (const message of rd.messages) node.endpoint.send(message);
       this.applyReady(node, core, rd);
       if (rd.readStates.length > 0) this.workload.readStates(node, rd.readStates);
       this.workload.serveReads(node);
       this.guard(() => core.advance(rd));
+      // Right after advance the core holds exactly the log its Readies described: its configuration must be that log's latest.
+      this.report(configs.check(this.step, node.id, core.config));
       // Weighted runs: the leader measures its commit quorums and proposes weight epochs (handled by the next loop round).
       if (this.weights !== undefined) this.guard(() => this.weights!.afterReady(node.id, core, rd));
       this.report(this.checker.commitAdvanced(this.step, node.id, core.term, core.commitIndex, core));
@@ -652,6 +661,7 @@ class ClusterRun {
         }),
     );
     node.core = core;
+    this.logConfigs[node.position] = LogConfigurations.fromState(state, node.position < this.init.nodes ? this.bootstrap : undefined);
     node.state = 'up';
     node.inbox = [];
     node.dirty = true;

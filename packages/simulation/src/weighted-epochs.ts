@@ -69,14 +69,18 @@ export class WeightEpochs {
   /** Scores computed for an epoch that could not be proposed yet (a change in flight): retried. */
   private pendingScores: Map<NodeId, number> | undefined;
   private epochNumber = 0;
-  /** Weight changes proposed (C(old,new) appended). */
-  proposed = 0;
+  private proposedChanges = 0;
 
   constructor(private readonly init: WeightEpochsInit) {
     const scoring = init.scoring;
     this.strategy =
       typeof scoring !== 'string' ? scoring : scoring === 'paper' ? paperScoring() : scoring === 'latency' ? latencyScoring() : uniformScoring();
     this.market = generatedPowerMarket(init.nodes, init.seed);
+  }
+
+  /** Weight changes proposed so far (each a C(old,new) appended by a leader). */
+  get proposed(): number {
+    return this.proposedChanges;
   }
 
   /** The founding configuration: the strategy's weights after the market's first round (every weight 1 without a difference). */
@@ -130,7 +134,7 @@ export class WeightEpochs {
       if (error instanceof ConfigurationError || error instanceof ProposalDroppedError || error instanceof NotLeaderError) return false;
       throw error;
     }
-    this.proposed++;
+    this.proposedChanges++;
     this.closeEpoch();
     return true;
   }

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GreenraftError } from '@greenraft/consensus';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,8 +19,10 @@ interface PaperTables {
   expected: { id: number; creditWeightAfter: number }[];
 }
 
-// A copy of the shared fixture (Tables 1 and 2 of the paper), kept beside the tests so they run anywhere.
-const tables = JSON.parse(readFileSync(new URL('./fixtures/paper-tables-1-2.json', import.meta.url), 'utf8')) as PaperTables;
+// The paper's Tables 1 and 2 live in shared/, which sits beside the repository (here and in CI).
+const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/paper-tables-1-2.json', import.meta.url));
+if (!existsSync(FIXTURE)) throw new Error(`paper fixture not found at ${FIXTURE}: shared/ must sit beside the repository`);
+const tables = JSON.parse(readFileSync(FIXTURE, 'utf8')) as PaperTables;
 
 describe('creditWeightAfterRound against the paper\'s Tables 1 and 2', () => {
   const totalContracted = tables.contracts.reduce((sum, contract) => sum + contract.contractedKWh, 0);
@@ -107,6 +111,7 @@ describe('credit reward and penalty (eq. 14–17)', () => {
       creditWeightAfterRound(input);
     } catch (err) {
       expect(err).toBeInstanceOf(ScoringError);
+      expect(err).toBeInstanceOf(GreenraftError);
       expect((err as ScoringError).code).toBe('INVALID_SCORE_INPUT');
       expect((err as Error).name).toBe('InvalidScoreInputError');
     }

@@ -1,3 +1,5 @@
+import { GreenraftError, type GreenraftErrorOptions } from '@greenraft/consensus';
+
 /**
  * Every condition this package reports, as a literal union.
  *
@@ -8,38 +10,33 @@
  */
 export type ScoringErrorCode = 'INVALID_SCORE_INPUT' | 'FAULT_TOLERANCE_UNSATISFIABLE';
 
-/** Options accepted by every scoring error constructor. */
-export interface ScoringErrorOptions {
-  /** The underlying error, if any. */
-  cause?: unknown;
-}
+/**
+ * Options accepted by every scoring error constructor: the `cause`, as for every
+ * `GreenraftError`.
+ */
+export type ScoringErrorOptions = GreenraftErrorOptions;
 
 /**
- * The base class of every error this package throws.
- *
- * It is shaped like `GreenraftError` from `@greenraft/consensus` (`name`, literal-union `code`,
- * `cause`) but does not extend it: `@greenraft/weight-scoring` is a leaf package with no
- * dependencies, so that the power market and other tools can use the scores without the
- * consensus interfaces. Catch it by `instanceof ScoringError` or by its `code`.
+ * The base class of every error this package throws. It extends `GreenraftError` from
+ * `@greenraft/consensus`, like every greenraft error, so one `instanceof GreenraftError` check
+ * (or a switch on `code`) covers scoring failures too; catch `ScoringError` to handle only them.
  *
  * @example
  * ```ts
+ * import { GreenraftError } from '@greenraft/consensus';
  * import { creditWeightAfterRound, ScoringError } from '@greenraft/weight-scoring';
  *
  * try {
  *   creditWeightAfterRound({ creditWeight: -1, contracted: 10, actual: 10, totalContracted: 100 });
  * } catch (err) {
  *   if (err instanceof ScoringError) console.log(err.code); // 'INVALID_SCORE_INPUT'
+ *   console.log(err instanceof GreenraftError); // true
  * }
  * ```
  */
-export class ScoringError<Code extends ScoringErrorCode = ScoringErrorCode> extends Error {
-  /** What went wrong, as a stable machine-readable code. */
-  readonly code: Code;
-
+export class ScoringError<Code extends ScoringErrorCode = ScoringErrorCode> extends GreenraftError<Code> {
   constructor(code: Code, message: string, options: ScoringErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.name = 'ScoringError';
   }
 }

@@ -1,3 +1,4 @@
+import { GreenraftError } from '@greenraft/consensus';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FaultToleranceError, InvalidScoreInputError, ScoringError } from './errors.js';
@@ -80,6 +81,7 @@ describe('toVoteWeights', () => {
       toVoteWeights(scoreMap([1, 2]));
     } catch (err) {
       expect(err).toBeInstanceOf(ScoringError);
+      expect(err).toBeInstanceOf(GreenraftError);
       expect((err as ScoringError).code).toBe('FAULT_TOLERANCE_UNSATISFIABLE');
     }
   });

@@ -25,7 +25,7 @@ import type {
 } from '@greenraft/consensus';
 import { createRaftNode } from '@greenraft/raft';
 import type { RaftNode, RaftNodeInit } from '@greenraft/raft';
-import { paperScoring, voteTimeoutRank } from '@greenraft/weight-scoring';
+import { paperScoring, ScoringError, voteTimeoutRank } from '@greenraft/weight-scoring';
 import type { NodeScoreInput, ScoringStrategy } from '@greenraft/weight-scoring';
 import { EventEmitter } from 'eventemitter3';
 import { participationTracker } from './participation.js';
@@ -276,7 +276,8 @@ class EpochFailure {
 }
 
 function asGreenraftError(error: unknown, what: string): Error {
-  if (error instanceof GreenraftError) return error;
+  // A ScoringError is a GreenraftError too, but applyWeights promises InvalidArgumentError for bad scores.
+  if (error instanceof GreenraftError && !(error instanceof ScoringError)) return error;
   return new InvalidArgumentError(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 

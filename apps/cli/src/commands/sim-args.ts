@@ -6,7 +6,20 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { ENGINE_BUGS, type EngineBug } from '@greenraft/raft';
-import { formatNemesis, parseNemesis } from '@greenraft/simulation';
+import {
+  SIMULATION_POLICIES,
+  SIMULATION_SCORINGS,
+  FAULT_KINDS,
+  type SimulationPolicy,
+  type SimulationScoring,
+  formatNemesis,
+  parseNemesis,
+} from '@greenraft/simulation';
+
+/** The scripted scenarios `--scenario` runs instead of seeded simulations. */
+export const SIM_SCENARIOS = ['paper-elections'] as const;
+/** One of {@link SIM_SCENARIOS}. */
+export type SimScenario = (typeof SIM_SCENARIOS)[number];
 
 /** Everything `greenraft sim` was asked to do. */
 export interface SimArguments {
@@ -19,6 +32,15 @@ export interface SimArguments {
   injectBug: EngineBug | undefined;
   workers: number;
   json: boolean;
+  /** `classic` (every weight 1) or `weighted` (weights from `scoring`, changed by joint consensus). */
+  policy: SimulationPolicy;
+  scoring: SimulationScoring;
+  /** Weighted runs: committed client entries between two weight epochs. */
+  epoch: number;
+  /** A scripted scenario to run instead of seeded simulations. */
+  scenario: SimScenario | undefined;
+  /** `--scenario paper-elections`: elections per policy. */
+  elections: number;
 }
 
 interface OptionRow<Key extends keyof SimArguments> {
@@ -43,6 +65,14 @@ function integer(flag: string, min: number, max: number, fallback: () => number)
   };
 }
 
+function oneOf<Value extends string>(flag: string, values: readonly Value[], fallback: Value) {
+  return (text: string | undefined): Value => {
+    if (text === undefined) return fallback;
+    if (!(values as readonly string[]).includes(text)) throw new InvalidArgumentError(`${flag} takes one of ${values.join(', ')}, not '${text}'`);
+    return text as Value;
+  };
+}
+
 const MAX_SEED = 0xffffffff;
 
 /** The option table; `json` is the only flag without a value. */
@@ -55,7 +85,7 @@ const ROWS: readonly OptionRow<keyof SimArguments>[] = [
     flag: 'nemesis',
     key: 'nemesis',
     placeholder: 'none|all|LIST',
-    help: 'faults: partition, majority, one-way, bridge, loss, duplicate, reorder, delay, crash, pause, heal',
+    help: `faults: ${FAULT_KINDS.join(', ')}`,
     defaultText: 'all',
     parse: (text) => formatNemesis(parseNemesis(text ?? 'all')),
   },
@@ -78,24 +108,69 @@ const ROWS: readonly OptionRow<keyof SimArguments>[] = [
     defaultText: 'number of CPUs',
     parse: integer('--workers', 1, 256, () => availableParallelism()),
   },
+  {
+    flag: 'policy',
+    key: 'policy',
+    placeholder: 'classic|weighted',
+    help: 'weighted: weights from --scoring, rank timeouts (eq. 7), weight epochs by joint consensus',
+    defaultText: 'classic',
+    parse: oneOf('--policy', SIMULATION_POLICIES, 'classic'),
+  },
+  {
+    flag: 'scoring',
+    key: 'scoring',
+    placeholder: 'paper|uniform|latency',
+    help: 'weighted runs: the paper\u2019s scores over a simulated power market, equal scores, or ack latencies',
+    defaultText: 'paper',
+    parse: oneOf('--scoring', SIMULATION_SCORINGS, 'paper'),
+  },
+  {
+    flag: 'epoch',
+    key: 'epoch',
+    placeholder: 'E',
+    help: 'weighted runs: new weights every E committed client entries',
+    defaultText: '20',
+    parse: integer('--epoch', 1, 1_000_000, () => 20),
+  },
+  {
+    flag: 'scenario',
+    key: 'scenario',
+    placeholder: 'NAME',
+    help: `run a scripted scenario instead of seeds: ${SIM_SCENARIOS.join(', ')} (the paper\u2019s Tables 3\u20134)`,
+    parse: (text) => (text === undefined ? undefined : oneOf('--scenario', SIM_SCENARIOS, SIM_SCENARIOS[0])(text)),
+  },
+  {
+    flag: 'elections',
+    key: 'elections',
+    placeholder: 'N',
+    help: '--scenario paper-elections: elections per policy (its seed is --seed-start)',
+    defaultText: '200',
+    parse: integer('--elections', 1, 100_000, () => 200),
+  },
   { flag: 'json', key: 'json', help: 'print one JSON object on stdout instead of a summary', parse: (text) => text !== undefined },
 ];
 
 /** The help text, built from the option table. */
 export const SIM_USAGE = [
   'usage: greenraft sim [--nodes N] [--seeds K] [--seed-start S] [--steps T] [--nemesis none|all|LIST]',
-  '                     [--inject-bug NAME] [--workers W] [--json]',
+  '                     [--inject-bug NAME] [--workers W] [--policy classic|weighted]',
+  '                     [--scoring paper|uniform|latency] [--epoch E] [--json]',
+  '       greenraft sim --scenario paper-elections [--elections N] [--seed-start S] [--json]',
   '',
   'Runs K deterministic simulations of an N-node cluster (seeds S … S+K−1) under a seeded nemesis',
   'and checks Election Safety, Leader Append-Only, Log Matching, Leader Completeness, State Machine',
-  'Safety, durability and liveness after every step. A failing seed prints the command replaying it.',
+  'Safety, durability, the configuration in use and liveness after every step, and the clients\'',
+  'key-value history for linearizability at the end of each run. A failing seed prints the command',
+  'replaying it.',
   '',
   ...ROWS.map((row) => {
     const head = `  --${row.flag}${row.placeholder ? ` ${row.placeholder}` : ''}`;
     return `${head.padEnd(30)} ${row.help}${row.defaultText ? ` (default ${row.defaultText})` : ''}`;
   }),
   '',
-  'With --json: {"runs":K,"violations":[{"seed":..,"property":"..","step":..,"replay":".."}],"elections":..,"commits":..,"maxTerm":..}',
+  'With --scenario paper-elections --json: {"classic":{"1":count,…,"30":count},"weighted":{…}}',
+  'With --json: {"runs":K,"violations":[{"seed":..,"property":"..","step":..,"replay":".."}],"elections":..,"commits":..,"maxTerm":..,',
+  '              "linearizable":true|false,"historyOps":..,"linearizabilityUnknown":..}',
   'Exit status: 0 no violation, 1 violations found, 2 bad arguments.',
 ].join('\n');
 

@@ -3,8 +3,9 @@ import type { SimulationResult, SimulationSummary } from '@greenraft/simulation'
 import type { SimArguments } from './sim-args.js';
 
 /**
- * The `--json` output, exactly `{"runs","violations":[{"seed","property","step","replay"}],"elections","commits","maxTerm"}`:
- * other tooling parses it, so nothing is added or renamed.
+ * The `--json` output, exactly `{"runs","violations":[{"seed","property","step","replay"}],"elections","commits","maxTerm",
+ * "linearizable","historyOps","linearizabilityUnknown"}`: other tooling parses it, so fields are only ever added at the end,
+ * never renamed or removed.
  */
 export function formatJsonSummary(summary: SimulationSummary): string {
   return JSON.stringify({
@@ -13,6 +14,9 @@ export function formatJsonSummary(summary: SimulationSummary): string {
     elections: summary.elections,
     commits: summary.commits,
     maxTerm: summary.maxTerm,
+    linearizable: summary.linearizable,
+    historyOps: summary.historyOps,
+    linearizabilityUnknown: summary.linearizabilityUnknown,
   });
 }
 
@@ -20,9 +24,12 @@ export function formatJsonSummary(summary: SimulationSummary): string {
 export function formatTextSummary(summary: SimulationSummary, args: SimArguments, elapsedMs: number): string {
   const seconds = elapsedMs / 1000;
   const lines = [
-    `greenraft sim: ${summary.runs} runs × ${args.steps} steps, ${args.nodes} nodes, nemesis ${args.nemesis}${args.injectBug ? `, injected bug ${args.injectBug}` : ''}`,
+    `greenraft sim: ${summary.runs} runs × ${args.steps} steps, ${args.nodes} nodes, nemesis ${args.nemesis}${args.injectBug ? `, injected bug ${args.injectBug}` : ''}${args.policy === 'weighted' ? `, weighted (${args.scoring} scoring, epoch ${args.epoch})` : ''}`,
     `  seeds ${args.seedStart}–${args.seedStart + args.seeds - 1}, ${summary.steps} steps in ${seconds.toFixed(1)} s (${Math.round(summary.steps / Math.max(seconds, 1e-3))} steps/s)`,
     `  ${summary.elections} elections, ${summary.commits} entries committed, highest term ${summary.maxTerm}`,
+    `  client histories: ${summary.historyOps} operations, ${summary.linearizable ? 'linearizable' : 'NOT linearizable'}${
+      summary.linearizabilityUnknown > 0 ? ` (${summary.linearizabilityUnknown} check${summary.linearizabilityUnknown === 1 ? '' : 's'} timed out)` : ''
+    }`,
   ];
   if (summary.violations.length === 0) lines.push('  no violations');
   else {

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '@greenraft/consensus';
 import { type SimulationInit, type SimulationResult, runSimulation, summarizeRuns } from '@greenraft/simulation';
 import { SIM_USAGE, type SimArguments, parseSimArguments } from './sim-args.js';
 import { createProgress, formatJsonSummary, formatTextSummary } from './sim-report.js';
+import { runScenario } from './sim-scenario.js';
 import { isSimWorker, runSeedsInWorkers, serveSimWorker } from './sim-workers.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -24,11 +25,13 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (args.scenario !== undefined) return runScenario(args);
   const init: Omit<SimulationInit, 'seed'> = {
     nodes: args.nodes,
     steps: args.steps,
     nemesis: args.nemesis,
     ...(args.injectBug === undefined ? {} : { bug: args.injectBug }),
+    ...(args.policy === 'weighted' ? { policy: args.policy, scoring: args.scoring, epoch: args.epoch } : {}),
   };
   const seeds = Array.from({ length: args.seeds }, (_, i) => args.seedStart + i);
   const progress = args.json ? undefined : createProgress(process.stderr, seeds.length);

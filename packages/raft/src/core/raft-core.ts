@@ -344,9 +344,12 @@ export class RaftCore {
     else this.tickElection();
   }
 
-  /** Starts an election now (with a pre-vote first when enabled). Ignored on a non-voter and on the leader. */
+  /**
+   * Starts an election now (with a pre-vote first when enabled). Ignored on the leader and on a node
+   * that votes in neither its latest configuration nor, while that one is uncommitted, the committed one.
+   */
   campaign(): void {
-    if (this._role === 'leader' || !this.promotable) return;
+    if (this._role === 'leader' || !this.mayCampaign()) return;
     this.startCampaign(this.preVote ? 'preVote' : 'election', false);
   }
 
@@ -504,7 +507,7 @@ export class RaftCore {
         if (this._role === 'leader') this.handleSnapshotResponse(m);
         return;
       case 'timeoutNow':
-        if (this._role === 'follower' && this.promotable) this.startCampaign('election', true);
+        if (this._role === 'follower' && this.mayCampaign()) this.startCampaign('election', true);
         return;
       case 'readIndexRequest':
         this.handleRemoteRead(m);
@@ -673,7 +676,7 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.mayCampaign()) {
       // §5.2: no word from a leader for an election timeout: start an election.
       this.electionElapsed = 0;
       this.campaign();
@@ -725,6 +728,18 @@ export class RaftCore {
     const voters = new Map<NodeId, number>();
     for (const [id, weight] of this._config.incoming.voters) voters.set(id, local.get(id) ?? weight);
     return { incoming: { voters, learners: this._config.incoming.learners } };
+  }
+
+  /**
+   * Thesis §4.2.2: a voter of its latest configuration campaigns, and so does a node that a
+   * configuration not yet known committed removes, while it is a voter of the committed one: it may
+   * hold the only copy of C(new) and be needed to commit it. Its own vote counts only where it votes.
+   */
+  private mayCampaign(): boolean {
+    if (this.promotable) return true;
+    if (this.lastConfigIndex() <= this._commit) return false;
+    const committed = this.configAt(this._commit);
+    return committed.incoming.voters.has(this.id) || (committed.outgoing?.voters.has(this.id) ?? false);
   }
 
   private lastConfigIndex(): Index {

@@ -1,9 +1,11 @@
 import {
   ConfigurationError,
+  GreenraftError,
   InvalidArgumentError,
   InvalidMessageError,
   NotLeaderError,
   ProposalDroppedError,
+  StateMachineError,
   StoppedError,
   StorageError,
   configuration,
@@ -336,6 +338,86 @@ describe('RaftNode driver', () => {
     expect(errors[0]).toBeInstanceOf(StorageError);
     expect((errors[0] as StorageError).cause).toEqual(new Error('disk full'));
     await expect(node.propose(reading('after'))).rejects.toBeInstanceOf(StoppedError);
+  });
+
+  it('stops when the state machine throws from apply, reporting StateMachineError with the thrown error as its cause', async () => {
+    cluster = new TestCluster(['solo']);
+    await cluster.start();
+    await cluster.leader();
+    const node = cluster.node('solo');
+    expect((await node.propose(reading('ok'))).result).toBe(1);
+    const errors: Error[] = [];
+    node.on('error', (error) => errors.push(error));
+    const bug = new RangeError('meter id out of range');
+    cluster.ledger('solo').apply = () => {
+      throw bug;
+    };
+    const doomed = node.propose(reading('boom'));
+    await expect(doomed).rejects.toBeInstanceOf(StoppedError);
+    expect(errors).toHaveLength(1);
+    const [error] = errors;
+    expect(error).toBeInstanceOf(StateMachineError);
+    expect(error).toBeInstanceOf(GreenraftError);
+    expect((error as StateMachineError).code).toBe('STATE_MACHINE');
+    expect((error as StateMachineError).operation).toBe('apply');
+    expect((error as StateMachineError).cause).toBe(bug);
+    // Callers see the same typed error as the cause of their StoppedError.
+    expect(((await doomed.catch((stopped: unknown) => stopped)) as StoppedError).cause).toBe(error);
+    await expect(node.propose(reading('after'))).rejects.toBeInstanceOf(StoppedError);
+  });
+
+  it('wraps snapshot and restore failures too, and keeps a GreenraftError the state machine threw as it is', async () => {
+    // snapshot: taken after snapshotThreshold applied entries.
+    cluster = new TestCluster(['solo'], { snapshotThreshold: 2 });
+    await cluster.start();
+    await cluster.leader();
+    const node = cluster.node('solo');
+    const errors: Error[] = [];
+    node.on('error', (error) => errors.push(error));
+    cluster.ledger('solo').snapshot = () => {
+      throw new Error('cannot serialise');
+    };
+    await node.propose(reading('one')).catch(() => {});
+    await node.propose(reading('two')).catch(() => {});
+    await eventually(() => errors.length > 0, { what: 'the snapshot failure to be reported' });
+    expect(errors[0]).toBeInstanceOf(StateMachineError);
+    expect(errors[0]).toMatchObject({ code: 'STATE_MACHINE', operation: 'snapshot', cause: new Error('cannot serialise') });
+    await cluster.stop();
+
+    // restore at start: start() rejects with the typed error.
+    cluster = new TestCluster(['solo'], { snapshotThreshold: 2 });
+    await cluster.start();
+    await cluster.leader();
+    let last = 0;
+    for (let i = 1; i <= 3; i++) last = (await cluster.node('solo').propose(reading(`reading-${i}`))).index;
+    await cluster.applied(last);
+    await cluster.node('solo').stop();
+    const durable = cluster.memoryStorage('solo').crash();
+    expect(durable.durableState().snapshot?.metadata.index).toBeGreaterThan(0);
+    const restarted = cluster.create('solo', durable);
+    const corrupt = new SyntaxError('Unexpected end of JSON input');
+    cluster.ledger('solo').restore = () => {
+      throw corrupt;
+    };
+    const failed = (await restarted.start().catch((error: unknown) => error)) as StateMachineError;
+    expect(failed).toBeInstanceOf(StateMachineError);
+    expect(failed.code).toBe('STATE_MACHINE');
+    expect(failed.operation).toBe('restore');
+    expect(failed.cause).toBe(corrupt);
+
+    // A typed error of the state machine's own is reported unchanged.
+    await cluster.stop();
+    cluster = new TestCluster(['solo']);
+    await cluster.start();
+    await cluster.leader();
+    const own = new InvalidArgumentError('reading refused');
+    const typedErrors: Error[] = [];
+    cluster.node('solo').on('error', (error) => typedErrors.push(error));
+    cluster.ledger('solo').apply = () => {
+      throw own;
+    };
+    await expect(cluster.node('solo').propose(reading('x'))).rejects.toBeInstanceOf(StoppedError);
+    expect(typedErrors).toEqual([own]);
   });
 
   it('refuses bad input with typed errors and changes nothing', async () => {

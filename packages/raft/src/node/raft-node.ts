@@ -4,6 +4,8 @@ import {
   InvalidMessageError,
   NotLeaderError,
   ProposalDroppedError,
+  StateMachineError,
+  type StateMachineOperation,
   StoppedError,
   StorageError,
   TimeoutError,
@@ -82,6 +84,14 @@ export interface RaftNodeInit<Result = unknown>
 /** The configuration of a node that has none yet (it joins and learns one from the leader). */
 const NO_CONFIGURATION: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
 
+/**
+ * What a user's state machine threw, as a typed error: a GreenraftError (the state machine's own
+ * typed error) stays as it is; anything else becomes a StateMachineError with it as the cause.
+ */
+function asStateMachineError(error: unknown, operation: StateMachineOperation, message: string): GreenraftError<string> {
+  return error instanceof GreenraftError ? error : new StateMachineError(operation, message, { cause: error });
+}
+
 /** A small, stable hash of the node id, so nodes with different ids draw different election timeouts by default. */
 function seedFromId(id: NodeId): number {
   let hash = 2166136261;
@@ -132,6 +142,28 @@ const ConsensusEmitter = EventEmitter as unknown as new <Result>() => ConsensusE
  * send, then install/apply, then report, then advance. Inputs (ticks, messages, proposals)
  * that arrive while the loop awaits I/O are stepped into the core at once and picked up by the
  * loop's next turn.
+ *
+ * @example
+ * ```ts
+ * import { NotLeaderError, StateMachineError } from '@greenraft/consensus';
+ * import { createRaftNode, type RaftNode } from '@greenraft/raft';
+ *
+ * const node: RaftNode<number> = createRaftNode(init); // init as in createRaftNode's example
+ * node.on('leaderChange', ({ leader, term }) => console.log(`term ${term}: the leader is ${leader ?? 'unknown'}`));
+ * node.on('apply', ({ index, result }) => console.log(`applied entry ${index}: ${result}`));
+ * node.on('error', (err) => {
+ *   if (err instanceof StateMachineError) console.error(`the state machine failed in ${err.operation}; the node stopped`, err.cause);
+ * });
+ * await node.start();
+ * try {
+ *   await node.propose(new TextEncoder().encode('meter-7: 12.5 kWh'), { timeoutMs: 2000 });
+ * } catch (err) {
+ *   if (err instanceof NotLeaderError) console.log('propose through', err.leader);
+ *   else throw err;
+ * }
+ * console.log(node.status()); // { id, role, term, leader, commitIndex, appliedIndex, lastIndex, config }
+ * await node.stop();
+ * ```
  */
 export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> implements ConsensusNode<Result> {
   readonly id: NodeId;
@@ -241,7 +273,13 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
 
     if (state.snapshot !== undefined) {
       const { metadata, data } = state.snapshot;
-      if (metadata.index > 0) await this.#stateMachine.restore(data);
+      if (metadata.index > 0) {
+        try {
+          await this.#stateMachine.restore(data);
+        } catch (error) {
+          throw asStateMachineError(error, 'restore', `the state machine could not restore the snapshot at index ${metadata.index}`);
+        }
+      }
       this.#appliedIndex = this.#snapshotIndex = this.#committedReported = metadata.index;
     }
     this.#core = core;
@@ -291,7 +329,10 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     }
   }
 
-  /** A failure the node cannot recover from (storage, state machine): report it and stop. */
+  /**
+   * A failure the node cannot recover from (storage, state machine): report it and stop. Storage
+   * and state-machine failures arrive here already typed (StorageError, StateMachineError).
+   */
   #fail(error: unknown): void {
     const reported = error instanceof Error ? error : new Error(String(error));
     if (this.#stopped) return;
@@ -384,7 +425,11 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     // 3. Install a snapshot from the leader, then apply committed entries in order.
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > this.#appliedIndex) {
       const { metadata, data } = ready.snapshot;
-      await this.#stateMachine.restore(data);
+      try {
+        await this.#stateMachine.restore(data);
+      } catch (error) {
+        throw asStateMachineError(error, 'restore', `the state machine could not install the leader's snapshot at index ${metadata.index}`);
+      }
       if (this.#stopped) return false;
       this.#appliedIndex = this.#snapshotIndex = metadata.index;
       this.#committedReported = Math.max(this.#committedReported, metadata.index);
@@ -423,7 +468,12 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
 
   async #apply(entry: LogEntry): Promise<boolean> {
     if (entry.type === 'normal' && entry.data.length > 0) {
-      const result = await this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+      let result: Result;
+      try {
+        result = await this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+      } catch (error) {
+        throw asStateMachineError(error, 'apply', `the state machine could not apply the entry at index ${entry.index}`);
+      }
       this.#appliedIndex = entry.index;
       this.#notify('apply', { index: entry.index, term: entry.term, result });
       const proposal = this.#proposals.get(entry.index);
@@ -512,7 +562,12 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     const index = this.#appliedIndex;
     // The term and configuration at the applied index, which the snapshot replaces the log up to.
     const metadata = core.snapshotMetadataAt(index);
-    const data = await this.#stateMachine.snapshot();
+    let data: Uint8Array;
+    try {
+      data = await this.#stateMachine.snapshot();
+    } catch (error) {
+      throw asStateMachineError(error, 'snapshot', `the state machine could not take a snapshot at index ${index}`);
+    }
     if (this.#stopped) return false;
     const snapshot: Snapshot = { metadata, data };
     try {
@@ -674,21 +729,32 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
  * Call `start()` to run it.
  *
  * @example
+ * A one-node cluster (the package README runs three):
  * ```ts
- * import { configuration } from '@greenraft/consensus';
+ * import { configuration, type StateMachine } from '@greenraft/consensus';
  * import { createRaftNode, memoryStorage } from '@greenraft/raft';
  * import { memoryNetwork } from '@greenraft/transport-memory';
  *
- * const ids = ['n1', 'n2', 'n3'];
+ * // A replicated meter-reading ledger: apply returns how many readings it holds.
+ * let readings: string[] = [];
+ * const meterLedger: StateMachine<number> = {
+ *   apply: ({ data }) => readings.push(new TextDecoder().decode(data)),
+ *   snapshot: () => new TextEncoder().encode(JSON.stringify(readings)),
+ *   restore: (data) => {
+ *     readings = JSON.parse(new TextDecoder().decode(data)) as string[];
+ *   },
+ * };
+ *
  * const network = memoryNetwork();
- * const nodes = ids.map((id) =>
- *   createRaftNode({ id, transport: network.transport(id), storage: memoryStorage(), stateMachine: new MeterLedger(), bootstrap: configuration(ids) }),
- * );
- * await Promise.all(nodes.map((node) => node.start()));
- * // Once elected (`stateChange` to 'leader'), the leader accepts proposals:
- * const { index, result } = await leader.propose(new TextEncoder().encode('meter-7: 12.5 kWh'));
+ * const node = createRaftNode({ id: 'n1', transport: network.transport('n1'), storage: memoryStorage(), stateMachine: meterLedger, bootstrap: configuration(['n1']) });
+ * const elected = new Promise<void>((resolve) => node.on('stateChange', ({ to }) => to === 'leader' && resolve()));
+ * await node.start();
+ * await elected;
+ * const { index, result } = await node.propose(new TextEncoder().encode('meter-7: 12.5 kWh'));
+ * console.log(index, result); // 2 1: index 1 holds the new leader's no-op
+ * await node.stop();
+ * network.close();
  * ```
- * (`MeterLedger` is the `StateMachine` of the package README's example.)
  */
 export function createRaftNode<Result = unknown>(init: RaftNodeInit<Result>): RaftNode<Result> {
   return new RaftNode<Result>(init);
