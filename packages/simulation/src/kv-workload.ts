@@ -95,7 +95,7 @@ const UNCHECKED_KEY = 'load';
 /** History times are `step · 2^20 + sequence`: real-time order, and the step read back from any time. */
 const TIME_PER_STEP = 1 << 20;
 /** Chance that an idle client issues an operation in a step. */
-const ISSUE_CHANCE = 0.3;
+const ISSUE_CHANCE = 0.45;
 /** Share of reads among operations; puts take most of the rest, compare-and-sets the last fifth. */
 const READ_SHARE = 0.45;
 

@@ -76,7 +76,7 @@ export interface SimulationInit {
   /**
    * Client operations recorded and checked for linearizability per run; operations past it go to an
    * unchecked key, so the load on the cluster stays the same while the check stays fast.
-   * @default 600
+   * @default 800
    */
   historyLimit?: number;
   /**
@@ -245,7 +245,7 @@ export function resolveSimulationInit(init: SimulationInit): ResolvedSimulationI
   integerIn('latency.max', latency.max, latency.min, 60_000);
   const clients = integerIn('clients', init.clients ?? 3, 0, 100);
   const snapshotEvery = integerIn('snapshotEvery', init.snapshotEvery ?? 64, 0, 1_000_000);
-  const historyLimit = integerIn('historyLimit', init.historyLimit ?? 600, 0, 1_000_000);
+  const historyLimit = integerIn('historyLimit', init.historyLimit ?? 800, 0, 1_000_000);
   const linearizabilityTimeoutMs = integerIn('linearizabilityTimeoutMs', init.linearizabilityTimeoutMs ?? 2000, 1, 3_600_000);
   const spares = integerIn('spares', init.spares ?? (nemesis.includes('reconfigure') ? 2 : 0), 0, 15);
   const policy = init.policy ?? 'classic';

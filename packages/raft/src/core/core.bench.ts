@@ -1,6 +1,6 @@
 /**
  * Throughput of the pure core, through the synchronous test network (5 voters, classic weights).
- * Run: `cd /work/main && npx vitest bench --run --project raft`. One iteration = 1000 steps,
+ * Run: `npx vitest bench --run --project raft`. One iteration = 1000 steps,
  * each step a tick of every node, a proposal on the leader, and delivery until quiet.
  */
 import { configuration } from '@greenraft/consensus';
