@@ -560,7 +560,7 @@ class Market implements PowerMarket {
           if (contract.status !== 'accepted') throw new InvalidContractStateError(`contract ${id} is not accepted, so it cannot be settled`);
           return contract;
         });
-        const nodes = Object.values(state.nodes).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const nodes = this.#nodesById();
         const settlement = settleRound({
           prices: this.prices,
           maxCreditWeight: this.#parameters.maxCreditWeight,
@@ -712,10 +712,15 @@ class Market implements PowerMarket {
     return node === undefined ? undefined : copy(node);
   }
 
-  nodes(): MarketNode[] {
+  /** The live node records, ordered by id (the order of every list the market hands out). */
+  #nodesById(): Mutable<MarketNode>[] {
     return Object.keys(this.#state.nodes)
       .sort()
-      .map((id) => copy(this.#state.nodes[id]!));
+      .map((id) => this.#state.nodes[id]!);
+  }
+
+  nodes(): MarketNode[] {
+    return this.#nodesById().map(copy);
   }
 
   balance(id: string): MilliYuan {
@@ -754,7 +759,8 @@ class Market implements PowerMarket {
   }
 
   scoreInputs(): NodeScoreInput[] {
-    return this.nodes().map((node) => ({
+    // Reads primitives only, so the live records serve: no copy per node on every settled round.
+    return this.#nodesById().map((node) => ({
       id: node.id,
       kind: node.kind,
       creditWeight: node.creditWeight,

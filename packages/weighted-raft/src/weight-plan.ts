@@ -30,7 +30,8 @@ export interface ResolvedWeightPlan {
   readonly minWeight: number;
 }
 
-function integerOption(name: string, value: number, min: number): number {
+/** Checks that an option is a safe integer ≥ `min`; shared with the weighted node's own options. */
+export function integerOption(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
     throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, not ${String(value)}`);
   }

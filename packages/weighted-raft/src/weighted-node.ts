@@ -33,7 +33,7 @@ import type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit 
 import { rankElectionTimeout, resolveRankTimeout, weightRank } from './rank-timeout.js';
 import type { ScoreInputsContext } from './score-inputs.js';
 import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
-import { guardedVoteWeights, planWeightEpoch, resolveWeightPlan } from './weight-plan.js';
+import { guardedVoteWeights, integerOption, planWeightEpoch, resolveWeightPlan } from './weight-plan.js';
 import type { ResolvedWeightPlan } from './weight-plan.js';
 
 /**
@@ -287,11 +287,6 @@ function sameWeights(a: ReadonlyMap<NodeId, number>, b: ReadonlyMap<NodeId, numb
   return true;
 }
 
-function integerAtLeast(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, not ${String(value)}`);
-  return value;
-}
-
 /** The founding configuration: `bootstrap` with `weights` applied, checked against the guard. */
 function foundingConfiguration(
   bootstrap: Configuration | undefined,
@@ -350,6 +345,12 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
   #epochRunning = false;
   #epochQueue: Promise<unknown> = Promise.resolve();
   #handoverEpoch: string | undefined;
+  /** The voters' configuration the two fields below were derived from (the core keeps one object per configuration). */
+  #handoverConfig: Configuration | undefined;
+  /** The weight epoch's key: its voters and weights, as JSON. */
+  #handoverKey = '';
+  /** The heaviest voter (rank 1) when it is strictly heavier than this node, else undefined. */
+  #handoverCandidate: NodeId | undefined;
   #handoverTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: WeightedRaftNodeInit<Result>) {
@@ -370,7 +371,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     const tickMs = init.tickMs ?? 5;
     const timeout = resolveRankTimeout({ ...electionTimeout, tickMs });
     this.#plan = resolveWeightPlan({ tolerateFailures, resolution: weightResolution, minWeight });
-    this.#epochRounds = integerAtLeast('epoch', epoch ?? 1, 0);
+    this.#epochRounds = integerOption('epoch', epoch ?? 1, 0);
     if (scoreInputs !== undefined && typeof scoreInputs !== 'function') throw new InvalidArgumentError('scoreInputs must be a function');
     this.#scoring = scoring ?? paperScoring();
     if (typeof this.#scoring?.score !== 'function') throw new InvalidArgumentError('scoring must be a ScoringStrategy with a score function');
@@ -378,7 +379,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     this.#preferredLeader = preferredLeader ?? false;
     this.#tracker = participationTracker(participation);
     const founding = foundingConfiguration(bootstrap, weights, this.#scoring, this.#plan);
-    const electionTicks = integerAtLeast('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), 2);
+    const electionTicks = integerOption('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), 2);
     const heartbeatTicks = init.heartbeatTicks ?? Math.max(1, Math.floor(electionTicks / 10));
     this.#handoverCheckMs = tickMs * heartbeatTicks * 2;
     this.#inner = createRaftNode<Result>({
@@ -597,14 +598,22 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     if (!this.#preferredLeader || this.#stopped || this.#role !== 'leader') return;
     const status = this.#inner.status();
     if (status.role !== 'leader' || status.config.outgoing !== undefined) return;
-    const voters = status.config.incoming.voters;
-    const epochKey = JSON.stringify(configurationToJSON(status.config.incoming).voters);
+    const incoming = status.config.incoming;
+    if (incoming !== this.#handoverConfig) {
+      // Called on every commit quorum: rank the voters once per configuration, not per call.
+      const voters = incoming.voters;
+      let heaviest: NodeId | undefined;
+      for (const [id, rank] of voteTimeoutRank(voters)) if (rank === 1) heaviest = id;
+      this.#handoverConfig = incoming;
+      this.#handoverKey = JSON.stringify(configurationToJSON(incoming).voters);
+      // Only a strictly heavier voter: an equal weight that merely wins the id tie-break gains nothing.
+      this.#handoverCandidate =
+        heaviest !== undefined && heaviest !== this.id && (voters.get(heaviest) ?? 0) > (voters.get(this.id) ?? 0) ? heaviest : undefined;
+    }
+    const epochKey = this.#handoverKey;
     if (this.#handoverEpoch === epochKey) return;
-    let heaviest: NodeId | undefined;
-    for (const [id, rank] of voteTimeoutRank(voters)) if (rank === 1) heaviest = id;
-    if (heaviest === undefined || heaviest === this.id) return;
-    // Only a strictly heavier voter: an equal weight that merely wins the id tie-break gains nothing.
-    if ((voters.get(heaviest) ?? 0) <= (voters.get(this.id) ?? 0)) return;
+    const heaviest = this.#handoverCandidate;
+    if (heaviest === undefined) return;
     if (status.progress?.get(heaviest)?.match !== status.lastIndex) return;
     this.#handoverEpoch = epochKey;
     this.#emit('leaderHandover', { from: this.id, to: heaviest, term: status.term });
