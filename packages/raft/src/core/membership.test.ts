@@ -201,6 +201,9 @@ describe('refused configuration changes change nothing', () => {
     net.stabilize();
     expect(leader.commitIndex).toBe(leader.lastIndex);
     expect(() => leader.proposeConfigChange(classic(['1', '3']))).not.toThrow();
+    // Accepted, not just tolerated: the joint C(old,new) towards the new target is now in effect.
+    expect(leader.config.outgoing).toBeDefined();
+    expect(configurationsEqual(leader.config.incoming, classic(['1', '3']))).toBe(true);
   });
 
   it('refuses a change before the leader has committed an entry of its own term', () => {

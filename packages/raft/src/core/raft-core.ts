@@ -10,6 +10,7 @@ import {
   type HeartbeatResponse,
   type Index,
   InvalidArgumentError,
+  isVoter,
   type LogEntry,
   type Message,
   type NodeId,
@@ -19,6 +20,7 @@ import {
   ProposalDroppedError,
   type ReadIndexRequest,
   type Role,
+  seededRandom,
   type Snapshot,
   type SnapshotMetadata,
   type SnapshotRequest,
@@ -42,7 +44,6 @@ import type {
 import { InvariantViolationError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { type AckRecord, Progress } from './progress.js';
-import { seededRandom } from '@greenraft/consensus';
 
 /** Shared empty list for Ready fields with nothing in them (never mutated). */
 const NOTHING: readonly never[] = Object.freeze([]);
@@ -527,7 +528,10 @@ export class RaftCore {
     if (this.log.unstableFrom <= this.log.lastIndex || this.snapshotToInstall !== undefined) return true;
     if (this.applyLimit() > this.applyFrom() - 1) return true;
     const hard = this.prevHardState;
-    if (hard.term !== this._term || hard.vote !== this._vote || hard.commit !== this._commit) return true;
+    return hard.term !== this._term || hard.vote !== this._vote || hard.commit !== this._commit || this.softStateChanged();
+  }
+
+  private softStateChanged(): boolean {
     const soft = this.prevSoftState;
     return soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
   }
@@ -539,8 +543,6 @@ export class RaftCore {
   ready(): Ready {
     this.flushAppends();
     const hardState = this.hardState();
-    const soft = this.prevSoftState;
-    const softChanged = soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
     const from = this.applyFrom();
     const limit = this.applyLimit();
     const rd: Ready = {
@@ -550,7 +552,7 @@ export class RaftCore {
       readStates: this.readStateQueue.length > 0 ? this.readStateQueue.slice() : NOTHING,
       commitQuorums: this.commitQuorumQueue.length > 0 ? this.commitQuorumQueue.slice() : NOTHING,
       ...(sameHardState(hardState, this.prevHardState) ? {} : { hardState }),
-      ...(softChanged ? { softState: { role: this._role, leader: this._leader, term: this._term } } : {}),
+      ...(this.softStateChanged() ? { softState: { role: this._role, leader: this._leader, term: this._term } } : {}),
       ...(this.snapshotToInstall === undefined ? {} : { snapshot: this.snapshotToInstall }),
     };
     return rd;
@@ -738,8 +740,7 @@ export class RaftCore {
   private mayCampaign(): boolean {
     if (this.promotable) return true;
     if (this.lastConfigIndex() <= this._commit) return false;
-    const committed = this.configAt(this._commit);
-    return committed.incoming.voters.has(this.id) || (committed.outgoing?.voters.has(this.id) ?? false);
+    return isVoter(this.configAt(this._commit), this.id);
   }
 
   private lastConfigIndex(): Index {

@@ -219,6 +219,8 @@ describe('RaftNode driver', () => {
     const { index } = await cluster.node(newLeader).propose(reading('winner'));
     cluster.network.heal();
     await expect(stranded).rejects.toBeInstanceOf(ProposalDroppedError);
+    // Dropped when the new leader's entries truncated it, not only later when its index applied.
+    await expect(stranded).rejects.toThrow(/overwritten by a new leader/);
     await cluster.applied(index);
     for (const id of ids) expect(cluster.ledger(id).readings).toEqual(['committed', 'winner']);
   });

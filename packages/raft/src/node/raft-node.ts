@@ -192,6 +192,8 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   readonly #incarnation = globalThis.crypto.randomUUID();
 
   readonly #proposals = new Map<Index, PendingProposal<Result>>();
+  /** No pending proposal has a higher index (0 while none is pending), so a scan by index can stop there. */
+  #highestProposal: Index = 0;
   readonly #configChanges = new Set<PendingConfigChange>();
   readonly #reads = new Map<string, PendingRead>();
   readonly #transfers = new Map<NodeId, Set<PendingOperation<void>>>();
@@ -516,9 +518,12 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   /** Rejects proposals whose entries a new leader overwrote (truncated or replaced from `from` on). */
   #dropOverwritten(from: Index): void {
     const core = this.#core!;
-    for (const proposal of this.#proposals.values()) {
-      if (proposal.index >= from && proposal.index > this.#appliedIndex && core.termAt(proposal.index) !== proposal.term) {
-        proposal.operation.reject(new ProposalDroppedError(`the entry at index ${proposal.index} was overwritten by a new leader`));
+    // By index, not over every pending proposal: on the leader this runs on every Ready, and only
+    // the indexes it appended (from `from` on) can have been overwritten.
+    for (let index = Math.max(from, this.#appliedIndex + 1); index <= this.#highestProposal; index++) {
+      const proposal = this.#proposals.get(index);
+      if (proposal !== undefined && core.termAt(index) !== proposal.term) {
+        proposal.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
       }
     }
     for (const change of this.#configChanges) {
@@ -628,8 +633,10 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     // This node lost the index to another leader and now reuses it: the older proposal is gone.
     this.#proposals.get(index)?.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten`));
     this.#proposals.set(index, proposal);
+    this.#highestProposal = Math.max(this.#highestProposal, index);
     operation.onSettle(() => {
       if (this.#proposals.get(index) === proposal) this.#proposals.delete(index);
+      if (this.#proposals.size === 0) this.#highestProposal = 0;
     });
     this.#kick();
     return operation.promise;

@@ -1,4 +1,4 @@
-import type { ClusterConfig, Configuration, Index, NodeId } from '@greenraft/consensus';
+import { type ClusterConfig, type Configuration, type Index, type NodeId, totalWeight } from '@greenraft/consensus';
 
 /** The outcome of counting votes: a quorum granted, a quorum can no longer grant, or not yet known. */
 export type VoteResult = 'won' | 'lost' | 'pending';
@@ -10,12 +10,6 @@ export type QuorumConfig = Configuration | ClusterConfig;
 function halvesOf(config: QuorumConfig): readonly Configuration[] {
   if ('voters' in config) return [config];
   return config.outgoing === undefined ? [config.incoming] : [config.incoming, config.outgoing];
-}
-
-function totalOf(config: Configuration): number {
-  let total = 0;
-  for (const weight of config.voters.values()) total += weight;
-  return total;
 }
 
 /** Weighted majority with exact integers: Q is a quorum iff 2·Σ_{i∈Q} w_i > Σ_all w_i. */
@@ -32,7 +26,7 @@ function isMajority(weight: number, total: number): boolean {
  * ```
  */
 export function quorumWeight(config: Configuration): number {
-  return Math.floor(totalOf(config) / 2) + 1;
+  return Math.floor(totalWeight(config) / 2) + 1;
 }
 
 /**
@@ -51,7 +45,7 @@ export function isQuorum(config: QuorumConfig, ids: Iterable<NodeId>): boolean {
   for (const half of halvesOf(config)) {
     let weight = 0;
     for (const id of set) weight += half.voters.get(id) ?? 0;
-    if (!isMajority(weight, totalOf(half))) return false;
+    if (!isMajority(weight, totalWeight(half))) return false;
   }
   return true;
 }
@@ -156,7 +150,7 @@ export function committedIndex(config: QuorumConfig, matchIndex: (id: NodeId) =>
  */
 export function quorumPrefixLength(config: QuorumConfig, acks: readonly NodeId[]): number | undefined {
   const halves = halvesOf(config);
-  const totals = halves.map(totalOf);
+  const totals = halves.map(totalWeight);
   const weights = halves.map(() => 0);
   const seen = new Set<NodeId>();
   for (let position = 0; position < acks.length; position++) {
