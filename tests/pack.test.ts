@@ -40,6 +40,8 @@ describe('packed packages install and load outside the workspace', () => {
   });
 
   it('ships dist and README but no tests or sources', () => {
+    // An empty list would make every check below pass vacuously.
+    expect(published).toEqual(expect.arrayContaining(['consensus', 'consensus-compliance', 'raft', 'transport-memory', 'weight-scoring']));
     for (const dir of published) {
       const files = readdirSync(join(project, 'node_modules', '@greenraft', dir), { recursive: true }).map(String);
       expect(files, dir).toContain('README.md');

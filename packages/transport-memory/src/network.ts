@@ -451,7 +451,11 @@ class InProcessNetwork implements MemoryNetwork {
       link.head++;
       if (!head.settled) this.settle(link, head);
     }
-    if (link.head > 1024 && link.head * 2 > link.queue.length) {
+    // Release settled deliveries (and the messages they hold) as soon as the queue drains.
+    if (link.head === link.queue.length) {
+      link.queue.length = 0;
+      link.head = 0;
+    } else if (link.head > 1024 && link.head * 2 > link.queue.length) {
       link.queue = link.queue.slice(link.head);
       link.head = 0;
     }

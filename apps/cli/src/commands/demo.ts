@@ -9,18 +9,33 @@ import { createRaftNode, memoryStorage } from '@greenraft/raft';
 import { memoryNetwork } from '@greenraft/transport-memory';
 import { createWeightedRaftNode } from '@greenraft/weighted-raft';
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 /** A replicated meter-reading ledger: each entry records one reading; apply returns its sequence number. */
 class MeterLedger implements StateMachine<number> {
   readings: string[] = [];
   apply({ data }: ApplyInput): number {
-    this.readings.push(new TextDecoder().decode(data));
+    this.readings.push(decoder.decode(data));
     return this.readings.length;
   }
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(this.readings));
+    return encoder.encode(JSON.stringify(this.readings));
   }
   restore(data: Uint8Array): void {
-    this.readings = JSON.parse(new TextDecoder().decode(data)) as string[];
+    this.readings = JSON.parse(decoder.decode(data)) as string[];
+  }
+}
+
+/** How long the demo waits for a leader or for replicas to catch up before giving up (never a speed requirement). */
+const PATIENCE_MS = 30_000;
+
+/** Polls `condition` every 10 ms; throws once `PATIENCE_MS` pass without it holding, so a stuck cluster fails instead of hanging. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + PATIENCE_MS;
+  while (!condition()) {
+    if (performance.now() >= deadline) throw new Error(`gave up waiting for ${what} after ${PATIENCE_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -93,13 +108,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const alive = new Set(ids);
   const waitForLeader = async (): Promise<NodeId> => {
-    for (;;) {
-      for (const id of alive) {
-        const status = nodes.get(id)!.status();
-        if (status.role === 'leader') return id;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    let leader: NodeId | undefined;
+    await until(() => (leader = [...alive].find((id) => nodes.get(id)!.status().role === 'leader')) !== undefined, 'a leader');
+    return leader!;
   };
   const proposeRound = async (label: string) => {
     for (let i = 1; i <= options.proposals; i++) {
@@ -107,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
       for (;;) {
         const leader = await waitForLeader();
         try {
-          const { index, term, result } = await nodes.get(leader)!.propose(new TextEncoder().encode(reading), { timeoutMs: 2000 });
+          const { index, term, result } = await nodes.get(leader)!.propose(encoder.encode(reading), { timeoutMs: 2000 });
           say(`committed "${reading}" at index ${index} (term ${term}) via ${leader}; ledger size ${result}`);
           break;
         } catch (err) {
@@ -132,9 +143,7 @@ export async function run(argv: string[]): Promise<number> {
 
     // Wait until every surviving replica has applied everything the leader committed.
     const target = nodes.get(second)!.status().commitIndex;
-    while ([...alive].some((id) => nodes.get(id)!.status().appliedIndex < target)) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => [...alive].every((id) => nodes.get(id)!.status().appliedIndex >= target), `every surviving replica to apply index ${target}`);
     const reference = JSON.stringify(ledgers.get(second)!.readings);
     const identical = [...alive].every((id) => JSON.stringify(ledgers.get(id)!.readings) === reference);
     say(`${alive.size} surviving replicas hold ${ledgers.get(second)!.readings.length} readings each; identical: ${identical}`);
