@@ -129,6 +129,11 @@ function digestAt(log: LogView, index: Index): number | undefined {
   return entry === undefined ? undefined : entryDigest(entry);
 }
 
+/** True when `log` still holds the entry at `index` but it no longer has digest `digest` (`undefined`: nothing to compare). */
+function replaced(log: LogView, index: Index, digest: number | undefined): boolean {
+  return digest !== undefined && index >= log.firstIndex && digestAt(log, index) !== digest;
+}
+
 class IncrementalChecker implements SafetyChecker {
   elections = 0;
   maxTerm = 0;
@@ -156,14 +161,8 @@ class IncrementalChecker implements SafetyChecker {
       if (term > this.maxTerm) this.maxTerm = term;
     }
     const lastIndex = log.lastIndex;
-    this.leaders.set(id, {
-      term,
-      log,
-      anchorIndex: lastIndex,
-      anchorDigest: digestAt(log, lastIndex),
-      lastIndex,
-      lastDigest: digestAt(log, lastIndex),
-    });
+    const lastDigest = digestAt(log, lastIndex);
+    this.leaders.set(id, { term, log, anchorIndex: lastIndex, anchorDigest: lastDigest, lastIndex, lastDigest });
     // Leader Completeness: every entry committed in an earlier term is in the new leader's log.
     for (let index = Math.max(1, log.firstIndex); index <= this.maxCommitted; index++) {
       const violation = this.checkHolds(step, id, term, log, index);
@@ -188,16 +187,13 @@ class IncrementalChecker implements SafetyChecker {
   leaderStep(step: number, id: NodeId, term: Term, log: LogView): PropertyViolation | undefined {
     const watch = this.leaders.get(id);
     if (watch === undefined || watch.term !== term) return this.leaderElected(step, id, term, log);
+    // Called for every leader on every step: no allocation unless something failed.
     const lastIndex = log.lastIndex;
-    const fail = (what: string): PropertyViolation => ({ property: 'leader-append-only', step, detail: `${id}, leader of term ${term}, ${what}` });
-    if (lastIndex < watch.lastIndex) return fail(`shrank its log from ${watch.lastIndex} to ${lastIndex}`);
-    for (const [index, digest] of [
-      [watch.anchorIndex, watch.anchorDigest],
-      [watch.lastIndex, watch.lastDigest],
-    ] as const) {
-      if (digest === undefined || index < log.firstIndex) continue;
-      if (digestAt(log, index) !== digest) return fail(`replaced its entry at index ${index}`);
-    }
+    let what: string | undefined;
+    if (lastIndex < watch.lastIndex) what = `shrank its log from ${watch.lastIndex} to ${lastIndex}`;
+    else if (replaced(log, watch.anchorIndex, watch.anchorDigest)) what = `replaced its entry at index ${watch.anchorIndex}`;
+    else if (replaced(log, watch.lastIndex, watch.lastDigest)) what = `replaced its entry at index ${watch.lastIndex}`;
+    if (what !== undefined) return { property: 'leader-append-only', step, detail: `${id}, leader of term ${term}, ${what}` };
     if (lastIndex !== watch.lastIndex) {
       watch.lastIndex = lastIndex;
       watch.lastDigest = digestAt(log, lastIndex);

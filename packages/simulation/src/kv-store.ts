@@ -1,3 +1,4 @@
+import { decodeChainSnapshot } from './digest.js';
 import type { KvOutput } from './linearizability/index.js';
 
 /** A write a client proposes to the replicated key-value store; reads go through ReadIndex instead. */
@@ -88,8 +89,8 @@ export function encodeStateSnapshot(chain: number, store: KvStore): Uint8Array {
 
 /** Reads {@link encodeStateSnapshot}'s data back; `undefined` when it is not this state machine's. */
 export function decodeStateSnapshot(data: Uint8Array): { chain: number; store: KvStore } | undefined {
-  if (data.byteLength < 4) return undefined;
-  const chain = new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
+  const chain = decodeChainSnapshot(data);
+  if (chain === undefined) return undefined;
   if (data.byteLength === 4) return { chain, store: new KvStore() };
   let parsed: unknown;
   try {

@@ -210,21 +210,22 @@ function runElections(
   return counts;
 }
 
-/** Ticks every running node once per tick in a seeded order, delivering messages after each tick. */
-function tickAll(net: CoreNetwork, ids: readonly NodeId[], ticks: number, random: Rng): void {
-  for (let i = 0; i < ticks; i++) {
-    // Nodes that time out in the same tick campaign in random order: no bias towards low ids.
-    for (const id of random.shuffle(ids)) if (net.isUp(id)) net.tick(id);
-    net.stabilize();
-  }
+/** Ticks every running node once in a seeded order, then delivers messages. */
+function tickAll(net: CoreNetwork, ids: readonly NodeId[], random: Rng): void {
+  // Nodes that time out in the same tick campaign in random order: no bias towards low ids.
+  for (const id of random.shuffle(ids)) if (net.isUp(id)) net.tick(id);
+  net.stabilize();
 }
 
 /** Ticks the cluster until `leader` has sent a round of heartbeats and every node has received it. */
 function awaitHeartbeat(net: CoreNetwork, ids: readonly NodeId[], leader: NodeId, random: Rng): void {
   for (let tick = 0; tick <= HEARTBEAT_TICKS; tick++) {
     const before = net.delivered.length;
-    tickAll(net, ids, 1, random);
-    if (net.delivered.slice(before).some((message) => message.type === 'heartbeat' && message.from === leader)) return;
+    tickAll(net, ids, random);
+    for (let i = before; i < net.delivered.length; i++) {
+      const message = net.delivered[i]!;
+      if (message.type === 'heartbeat' && message.from === leader) return;
+    }
   }
   throw new InvariantViolationError(`leader ${leader} sent no heartbeat within ${HEARTBEAT_TICKS} ticks`);
 }
@@ -232,7 +233,7 @@ function awaitHeartbeat(net: CoreNetwork, ids: readonly NodeId[], leader: NodeId
 /** Ticks the cluster until a running node leads a term after `afterTerm`; returns its id. */
 function awaitLeader(net: CoreNetwork, ids: readonly NodeId[], afterTerm: number, random: Rng): NodeId {
   for (let tick = 0; tick < MAX_TICKS_PER_ELECTION; tick++) {
-    tickAll(net, ids, 1, random);
+    tickAll(net, ids, random);
     for (const id of ids) {
       if (!net.isUp(id)) continue;
       const core = net.core(id);

@@ -1,6 +1,7 @@
 import { EdnSyntaxError, type EdnValue, readEdn, showEdn } from './edn.js';
 import { HistoryParseError } from './errors.js';
 import type { RegisterInput, RegisterOutput, RegisterValue } from './register.js';
+import { InvocationPairing } from './pairing.js';
 import type { Operation } from './types.js';
 
 /** `INFO  jepsen.util - 3\t:ok\t:cas\t[1 4]`: process, type, function, value (tabs or spaces). */
@@ -36,9 +37,7 @@ const OPERATION_LINE = /jepsen\.util - (\d+)\s+(\S+)\s+(\S+)(?:\s+(.*?))?\s*$/;
  */
 export function parseJepsenEtcdLog(text: string): Operation<RegisterInput, RegisterOutput>[] {
   if (typeof text !== 'string') throw new HistoryParseError(1, 'the log must be text');
-  const operations: (Operation<RegisterInput, RegisterOutput> | undefined)[] = [];
-  /** Per process: the index in `operations` of its open invocation, and that invocation's line. */
-  const open = new Map<number, { index: number; line: number }>();
+  const pairing = new InvocationPairing<RegisterInput, RegisterOutput>();
   let operationLines = 0;
 
   const lines = text.split(/\r?\n/);
@@ -54,31 +53,21 @@ export function parseJepsenEtcdLog(text: string): Operation<RegisterInput, Regis
     if (f !== ':read' && f !== ':write' && f !== ':cas') throw new HistoryParseError(line, `unknown operation ${f}; expected :read, :write or :cas`);
 
     if (type === ':invoke') {
-      const busy = open.get(process);
-      if (busy) throw new HistoryParseError(line, `process ${process} invokes again before its operation of line ${busy.line} completed`);
-      open.set(process, { index: operations.length, line });
-      operations.push({ clientId: process, input: registerInput(f, value, line), call: line, output: undefined, return: undefined });
+      pairing.invoke(process, line, registerInput(f, value, line));
       return;
     }
     if (type !== ':ok' && type !== ':fail' && type !== ':info') {
       throw new HistoryParseError(line, `unknown event type ${type}; expected :invoke, :ok, :fail or :info`);
     }
-    const invocation = open.get(process);
-    if (!invocation) throw new HistoryParseError(line, `process ${process} completes an operation it never invoked`);
-    const op = operations[invocation.index]!;
+    const completed = pairing.complete(process, line);
+    const { op, invokedOn } = completed;
     if (op.input.kind !== f.slice(1)) {
-      throw new HistoryParseError(line, `process ${process} invoked :${op.input.kind} on line ${invocation.line} but completes ${f}`);
+      throw new HistoryParseError(line, `process ${process} invoked :${op.input.kind} on line ${invokedOn} but completes ${f}`);
     }
-    open.delete(process);
     // The outcome is unknown: the operation stays indefinite, and the process may go on.
     if (type === ':info') return;
     if (type === ':fail') {
-      if (op.input.kind === 'cas') {
-        op.output = { kind: 'cas', swapped: false };
-        op.return = line;
-      } else {
-        operations[invocation.index] = undefined;
-      }
+      pairing.fail(completed, line);
       return;
     }
     op.return = line;
@@ -86,9 +75,8 @@ export function parseJepsenEtcdLog(text: string): Operation<RegisterInput, Regis
       op.output = { kind: 'read', value: registerValue(value, line) };
       return;
     }
-    const completed = registerInput(f, value, line);
-    if (JSON.stringify(completed) !== JSON.stringify(op.input)) {
-      throw new HistoryParseError(line, `the completion ${showEdn(value)} does not match the invocation of line ${invocation.line}`);
+    if (JSON.stringify(registerInput(f, value, line)) !== JSON.stringify(op.input)) {
+      throw new HistoryParseError(line, `the completion ${showEdn(value)} does not match the invocation of line ${invokedOn}`);
     }
     op.output = op.input.kind === 'write' ? { kind: 'write' } : { kind: 'cas', swapped: true };
   });
@@ -96,7 +84,7 @@ export function parseJepsenEtcdLog(text: string): Operation<RegisterInput, Regis
   if (operationLines === 0) {
     throw new HistoryParseError(1, "no operation found; expected lines such as 'INFO  jepsen.util - 0\t:invoke\t:read\tnil'");
   }
-  return operations.filter((op): op is Operation<RegisterInput, RegisterOutput> => op !== undefined);
+  return pairing.result();
 }
 
 function readValue(text: string, line: number): EdnValue {

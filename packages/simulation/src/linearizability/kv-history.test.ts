@@ -99,6 +99,13 @@ describe('parseKvHistory', () => {
       ['{:process 0, :type :ok, :f :get, :key "k", :value "a"}', 1, /never invoked/],
       [`${invokeGet}\n{:process 0, :type :ok, :f :get, :key "j", :value ""}`, 2, /completes :get on key "j"/],
       [`${invokeGet}\n{:process 0, :type :ok, :f :get, :key "k", :value 3}`, 2, /a get returns a string or nil/],
+      [`${invokeGet}\n{:process 0, :type :ok, :f :get, :key "j", :value ""}`, 2, /invoked :get on key "k" \(line 1\) but completes/],
+      [
+        '{:process 0, :type :invoke, :f :put, :key "k", :value "a"}\n{:process 0, :type :ok, :f :put, :key "k", :value "b"}',
+        2,
+        /the completion's value "b" does not match the invocation of line 1/,
+      ],
+      [`${invokeGet}\n{:process 0, :type :info, :f :get, :key "k", :value nil}\n{:process 0, :type :ok, :f :get, :key "k", :value ""}`, 3, /never invoked/],
       ['; only a comment\n\n', 1, /no operation found/],
     ];
     for (const [text, line, message] of cases) {

@@ -1,6 +1,7 @@
 import { EdnSyntaxError, type EdnValue, isKeyword, readEdn, showEdn } from './edn.js';
 import { HistoryParseError } from './errors.js';
 import type { KvInput, KvOutput } from './kv.js';
+import { InvocationPairing } from './pairing.js';
 import type { Operation } from './types.js';
 
 /**
@@ -40,8 +41,7 @@ import type { Operation } from './types.js';
  */
 export function parseKvHistory(text: string): Operation<KvInput, KvOutput>[] {
   if (typeof text !== 'string') throw new HistoryParseError(1, 'the history must be text');
-  const operations: (Operation<KvInput, KvOutput> | undefined)[] = [];
-  const open = new Map<number, { index: number; line: number }>();
+  const pairing = new InvocationPairing<KvInput, KvOutput>();
   let events = 0;
 
   text.split(/\r?\n/).forEach((content, i) => {
@@ -53,30 +53,20 @@ export function parseKvHistory(text: string): Operation<KvInput, KvOutput>[] {
     const { process, type, f, key, value } = event;
 
     if (type === 'invoke') {
-      const busy = open.get(process);
-      if (busy) throw new HistoryParseError(line, `process ${process} invokes again before its operation of line ${busy.line} completed`);
-      open.set(process, { index: operations.length, line });
-      operations.push({ clientId: process, input: kvInput(f, key, value, line), call: line, output: undefined, return: undefined });
+      pairing.invoke(process, line, kvInput(f, key, value, line));
       return;
     }
-    const invocation = open.get(process);
-    if (!invocation) throw new HistoryParseError(line, `process ${process} completes an operation it never invoked`);
-    const op = operations[invocation.index]!;
+    const completed = pairing.complete(process, line);
+    const { op, invokedOn } = completed;
     if (op.input.kind !== f || op.input.key !== key) {
       throw new HistoryParseError(
         line,
-        `process ${process} invoked :${op.input.kind} on key ${JSON.stringify(op.input.key)} (line ${invocation.line}) but completes :${f} on key ${JSON.stringify(key)}`,
+        `process ${process} invoked :${op.input.kind} on key ${JSON.stringify(op.input.key)} (line ${invokedOn}) but completes :${f} on key ${JSON.stringify(key)}`,
       );
     }
-    open.delete(process);
     if (type === 'info') return;
     if (type === 'fail') {
-      if (op.input.kind === 'cas') {
-        op.output = { kind: 'cas', swapped: false };
-        op.return = line;
-      } else {
-        operations[invocation.index] = undefined;
-      }
+      pairing.fail(completed, line);
       return;
     }
     op.return = line;
@@ -85,15 +75,14 @@ export function parseKvHistory(text: string): Operation<KvInput, KvOutput>[] {
       op.output = { kind: 'get', value: value ?? '' };
       return;
     }
-    const completed = kvInput(f, key, value, line);
-    if (JSON.stringify(completed) !== JSON.stringify(op.input)) {
-      throw new HistoryParseError(line, `the completion's value ${showEdn(value)} does not match the invocation of line ${invocation.line}`);
+    if (JSON.stringify(kvInput(f, key, value, line)) !== JSON.stringify(op.input)) {
+      throw new HistoryParseError(line, `the completion's value ${showEdn(value)} does not match the invocation of line ${invokedOn}`);
     }
     op.output = op.input.kind === 'cas' ? { kind: 'cas', swapped: true } : { kind: op.input.kind };
   });
 
   if (events === 0) throw new HistoryParseError(1, 'no operation found; expected lines such as {:process 0, :type :invoke, :f :get, :key "k", :value nil}');
-  return operations.filter((op): op is Operation<KvInput, KvOutput> => op !== undefined);
+  return pairing.result();
 }
 
 interface KvEvent {
