@@ -1,6 +1,6 @@
-import { everyMessageType } from '@greenraft/consensus-compliance';
+import { messageProblem } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
-import { messageProblem } from './validate-message.js';
+import { everyMessageType } from './transport-messages.js';
 
 describe('messageProblem', () => {
   it('accepts a well-formed message of every type', () => {

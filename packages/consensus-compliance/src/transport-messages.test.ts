@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES, everyMessageType } from './transport-messages.js';
+import { MESSAGE_TYPES } from '@greenraft/consensus';
+import { everyMessageType } from './transport-messages.js';
 
 describe('everyMessageType', () => {
   it('gives one message of each type, addressed from → to, in MESSAGE_TYPES order', () => {

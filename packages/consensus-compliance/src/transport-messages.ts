@@ -1,23 +1,6 @@
 import { configuration } from '@greenraft/consensus';
-import type { ClusterConfig, Message, MessageType, NodeId } from '@greenraft/consensus';
+import type { ClusterConfig, Message, NodeId } from '@greenraft/consensus';
 
-// A record over the union: adding a message type to @greenraft/consensus fails to compile here until it is listed.
-const messageTypeSet: Record<MessageType, true> = {
-  voteRequest: true,
-  voteResponse: true,
-  appendRequest: true,
-  appendResponse: true,
-  heartbeat: true,
-  heartbeatResponse: true,
-  snapshotRequest: true,
-  snapshotResponse: true,
-  timeoutNow: true,
-  readIndexRequest: true,
-  readIndexResponse: true,
-};
-
-/** Every {@link MessageType}, in the order {@link everyMessageType} sends them. */
-export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze(Object.keys(messageTypeSet) as MessageType[]);
 
 /**
  * One message of every {@link Message} type from `from` to `to`, each with every optional

@@ -1,9 +1,10 @@
 import { InvalidArgumentError, TransportError } from '@greenraft/consensus';
 import type { HeartbeatRequest, Message, NodeId, Transport } from '@greenraft/consensus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MESSAGE_TYPES, everyMessageType } from './transport-messages.js';
+import { MESSAGE_TYPES } from '@greenraft/consensus';
+import { everyMessageType } from './transport-messages.js';
 
-export { MESSAGE_TYPES, everyMessageType } from './transport-messages.js';
+export { everyMessageType } from './transport-messages.js';
 
 /** What a transport implementation hands the suite for each test. */
 export interface TransportComplianceHarness {

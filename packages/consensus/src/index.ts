@@ -18,3 +18,4 @@ export * from './errors.js';
 export * from './types.js';
 export * from './config.js';
 export * from './random.js';
+export * from './messages.js';

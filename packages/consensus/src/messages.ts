@@ -1,4 +1,4 @@
-import type { MessageType } from '@greenraft/consensus';
+import type { MessageType } from './types.js';
 
 const isIndex = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isSignedIndex = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= -1;
@@ -53,18 +53,48 @@ function entryProblem(entry: unknown, position: number): string | undefined {
   return `entry ${position} has unknown type ${String(type)}`;
 }
 
+/** Every {@link MessageType}, in a fixed order. */
+export const MESSAGE_TYPES: readonly MessageType[] = Object.freeze(Object.keys(FIELDS) as MessageType[]);
+
 /**
- * Checks that a value received from a transport is a well-formed {@link Message} addressed to
- * `localId`. Returns what is wrong with it, or `undefined` when it may be stepped into the core.
+ * Checks the envelope every message shares: a known `type`, node ids in `from` and `to`, an
+ * integer `term` ≥ 0. Cheap enough for a transport to run on every send.
+ *
+ * @returns what is wrong, or `undefined`
+ *
+ * @example
+ * ```ts
+ * messageEnvelopeProblem({ type: 'timeoutNow', from: 'a', to: 'b', term: -1 }); // 'timeoutNow: term must be an integer ≥ 0'
+ * ```
  */
-export function messageProblem(message: unknown, localId: string): string | undefined {
+export function messageEnvelopeProblem(message: unknown): string | undefined {
   if (typeof message !== 'object' || message === null) return 'the message is not an object';
   const { type, from, to, term } = message as { type?: unknown; from?: unknown; to?: unknown; term?: unknown };
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) return `unknown message type ${String(type)}`;
   if (!isId(from) || !isId(to)) return `${type}: from and to must be node ids`;
-  if (to !== localId) return `${type}: addressed to ${String(to)}, not to ${localId}`;
   if (!isIndex(term)) return `${type}: term must be an integer ≥ 0`;
-  for (const [field, valid] of Object.entries(FIELDS[type as MessageType])) {
+  return undefined;
+}
+
+/**
+ * Checks that a value received from a transport is a well-formed {@link Message} (every field of
+ * its type, every entry of an append in sequence) and, when `localId` is given, addressed to it.
+ * Transports and nodes run it on everything they decode, and drop what fails.
+ *
+ * @returns what is wrong, or `undefined` when the message may be stepped into the core
+ *
+ * @example
+ * ```ts
+ * const problem = messageProblem(decoded, 'n1');
+ * if (problem !== undefined) throw new InvalidMessageError(problem);
+ * ```
+ */
+export function messageProblem(message: unknown, localId?: string): string | undefined {
+  const envelope = messageEnvelopeProblem(message);
+  if (envelope !== undefined) return envelope;
+  const { type, to } = message as { type: MessageType; to: string };
+  if (localId !== undefined && to !== localId) return `${type}: addressed to ${to}, not to ${localId}`;
+  for (const [field, valid] of Object.entries(FIELDS[type])) {
     if (!valid((message as Record<string, unknown>)[field])) return `${type}: invalid field ${field}`;
   }
   if (type === 'appendRequest') {

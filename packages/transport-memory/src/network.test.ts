@@ -416,13 +416,13 @@ describe('memoryNetwork: message hygiene', () => {
   });
 
   it.each([
-    ['null', null, 'not an object'],
-    ['a string', 'heartbeat', 'not an object'],
-    ['no type', { from: 'a', to: 'b', term: 1 }, 'type must be a non-empty string'],
+    ['null', null, 'the message is not an object'],
+    ['a string', 'heartbeat', 'the message is not an object'],
+    ['no type', { from: 'a', to: 'b', term: 1 }, 'unknown message type undefined'],
     ['a spoofed sender', { type: 'heartbeat', from: 'c', to: 'b', term: 1, commitIndex: 0 }, 'from is "c" but the sending endpoint is "a"'],
-    ['no addressee', { type: 'heartbeat', from: 'a', term: 1, commitIndex: 0 }, 'to must be a non-empty string'],
-    ['a string term', { type: 'heartbeat', from: 'a', to: 'b', term: '1', commitIndex: 0 }, 'term must be an integer ≥ 0'],
-    ['a negative term', { type: 'heartbeat', from: 'a', to: 'b', term: -1, commitIndex: 0 }, 'term must be an integer ≥ 0'],
+    ['no addressee', { type: 'heartbeat', from: 'a', term: 1, commitIndex: 0 }, 'heartbeat: from and to must be node ids'],
+    ['a string term', { type: 'heartbeat', from: 'a', to: 'b', term: '1', commitIndex: 0 }, 'heartbeat: term must be an integer ≥ 0'],
+    ['a negative term', { type: 'heartbeat', from: 'a', to: 'b', term: -1, commitIndex: 0 }, 'heartbeat: term must be an integer ≥ 0'],
     ['a function inside', { type: 'heartbeat', from: 'a', to: 'b', term: 1, commitIndex: () => 0 }, 'not structured-cloneable'],
   ])('drops and counts a malformed message: %s', async (_, value, problem) => {
     const c = await cluster(['a', 'b']);

@@ -1,9 +1,8 @@
-import { InvalidArgumentError, TransportError } from '@greenraft/consensus';
+import { InvalidArgumentError, TransportError, messageEnvelopeProblem, seededRandom } from '@greenraft/consensus';
 import type { Message, MessageHandler, NodeId, Transport } from '@greenraft/consensus';
 import { EventEmitter } from 'eventemitter3';
 import { type Clock, realClock } from './clock.js';
 import { type LinkFaults, type ResolvedLinkFaults, resolveLinkFaults, sampleLatency, validateLinkFaults } from './faults.js';
-import { seededRandom } from '@greenraft/consensus';
 
 /** Why the network dropped a well-formed message. */
 export type DropReason =
@@ -552,13 +551,11 @@ function assertNodeId(id: unknown, where: string): asserts id is NodeId {
 
 /** Why `value` is not a well-formed message from `sender`, or `undefined` if it is one. */
 function malformation(value: unknown, sender: NodeId): string | undefined {
-  if (typeof value !== 'object' || value === null) return 'not an object';
-  const { type, from, to, term } = value as Record<string, unknown>;
-  if (typeof type !== 'string' || type.length === 0) return 'type must be a non-empty string';
-  if (typeof from !== 'string') return 'from must be a string';
+  // The envelope only: the receiving node checks every field of its type (messageProblem).
+  const problem = messageEnvelopeProblem(value);
+  if (problem !== undefined) return problem;
+  const { from } = value as Message;
   if (from !== sender) return `from is "${from}" but the sending endpoint is "${sender}"`;
-  if (typeof to !== 'string' || to.length === 0) return 'to must be a non-empty string';
-  if (typeof term !== 'number' || !Number.isSafeInteger(term) || term < 0) return 'term must be an integer ≥ 0';
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import {
   TimeoutError,
   TransportError,
   configurationsEqual,
+  messageProblem,
   validateConfiguration,
 } from '@greenraft/consensus';
 import type {
@@ -38,7 +39,6 @@ import { EventEmitter } from 'eventemitter3';
 import type { RaftCoreOptions, Ready } from '../core/api.js';
 import { RaftCore } from '../core/index.js';
 import { PendingOperation, abortedError } from './operations.js';
-import { messageProblem } from './validate-message.js';
 
 /** Options of {@link createRaftNode}. Core options not listed here pass through unchanged. */
 export interface RaftNodeInit<Result = unknown>
