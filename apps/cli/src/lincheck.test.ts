@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 // These tests run the built command, as users do: build it first with
 // `npx turbo run build --filter=@greenraft/cli...`.
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const vectors = fileURLToPath(new URL('../../../../shared/vectors/', import.meta.url));
+const vectors = fileURLToPath(new URL('../../../fixtures/linearizability/', import.meta.url));
 if (!existsSync(bin)) throw new Error(`${bin} is missing: run 'npx turbo run build --filter=@greenraft/cli...' first`);
-if (!existsSync(vectors)) throw new Error(`linearizability vectors not found at ${vectors}: shared/ must sit beside the repository`);
+if (!existsSync(vectors)) throw new Error(`linearizability vectors not found at ${vectors}`);
 
 const scratch = mkdtempSync(join(tmpdir(), 'greenraft-lincheck-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { generateParticipantKeys, marketClient, parseRoundDocument, powerMarket, settleRound } from '../dist/index.js';
 
-const fixture = new URL('../../../../shared/fixtures/paper-tables-1-2.json', import.meta.url);
+const fixture = new URL('../../../fixtures/paper/paper-tables-1-2.json', import.meta.url);
 const { round } = parseRoundDocument(JSON.parse(readFileSync(fixture, 'utf8')));
 
 const time = (label, count, run) => {

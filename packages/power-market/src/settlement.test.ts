@@ -13,9 +13,9 @@ import { toYuan } from './money.js';
 import { parseRoundDocument } from './round-document.js';
 import { type NodeSettlement, PAPER_PRICES, type RoundInput, settleRound } from './settlement.js';
 
-// The paper's Tables 1 and 2 live in shared/, which sits beside the repository (here and in CI).
-const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/paper-tables-1-2.json', import.meta.url));
-if (!existsSync(FIXTURE)) throw new Error(`paper fixture not found at ${FIXTURE}: shared/ must sit beside the repository`);
+// The paper's Tables 1 and 2, copied into fixtures/paper with their source and licence.
+const FIXTURE = fileURLToPath(new URL('../../../fixtures/paper/paper-tables-1-2.json', import.meta.url));
+if (!existsSync(FIXTURE)) throw new Error(`paper fixture not found at ${FIXTURE}`);
 
 interface ExpectedRow {
   id: number;

@@ -50,7 +50,7 @@ describe('paperElections: the shape of the paper’s Tables 3–4', () => {
   });
 
   it('holds the round of the paper’s Table 1', () => {
-    const fixture = new URL('../../../../shared/fixtures/paper-tables-1-2.json', import.meta.url);
+    const fixture = new URL('../../../fixtures/paper/paper-tables-1-2.json', import.meta.url);
     const { round } = parseRoundDocument(JSON.parse(readFileSync(fixture, 'utf8')));
     expect(PAPER_TABLE_1_ROUND.nodes).toEqual(round.nodes);
     expect(PAPER_TABLE_1_ROUND.contracts).toEqual(round.contracts);

@@ -7,10 +7,10 @@ import { kvModel } from './kv.js';
 import { parseKvHistory } from './kv-history.js';
 import { casRegisterModel } from './register.js';
 
-// The published vectors sit beside the repository (CI clones ../shared next to it).
-const vectors = new URL('../../../../../shared/vectors/', import.meta.url);
+// porcupine's published vectors, copied into fixtures/linearizability with their MIT licence.
+const vectors = new URL('../../../../fixtures/linearizability/', import.meta.url);
 if (!existsSync(new URL('jepsen-etcd/verdicts.json', vectors))) {
-  throw new Error(`linearizability vectors not found at ${fileURLToPath(vectors)}: the shared/ folder must sit beside the repository`);
+  throw new Error(`linearizability vectors not found at ${fileURLToPath(vectors)}`);
 }
 const read = (path: string) => readFileSync(new URL(path, vectors), 'utf8');
 const verdicts = Object.entries(JSON.parse(read('jepsen-etcd/verdicts.json')) as Record<string, boolean>);
