@@ -225,14 +225,30 @@ export interface StateMachine<Result = unknown> {
 export type MessageHandler = (message: Message) => void;
 
 /**
+ * What a {@link Transport} tells its node besides delivering messages (etcd's `ReportUnreachable`).
+ * Every callback is optional and must not throw; a transport calls them outside `send`.
+ */
+export interface TransportEvents {
+  /**
+   * A message to `peer` was dropped because the peer cannot be reached now (no connection, or
+   * its send queue is full). The node's leader stops pipelining to that peer and probes it instead
+   * of filling a queue that does not drain.
+   */
+  unreachable?(peer: NodeId): void;
+}
+
+/**
  * Sends core messages between node ids and delivers received ones. `send` never blocks
  * and never throws for an unreachable peer: Raft tolerates loss and retries by itself.
  */
 export interface Transport {
   /** The id of the node this endpoint belongs to. */
   readonly localId: NodeId;
-  /** Starts delivering received messages to `handler`. */
-  start(handler: MessageHandler): Promise<void>;
+  /**
+   * Starts delivering received messages to `handler`, and reporting to `events` (when given)
+   * what the node should know about its peers.
+   */
+  start(handler: MessageHandler, events?: TransportEvents): Promise<void>;
   /** Queues a message for `message.to`; best effort, in order per peer when the link allows. */
   send(message: Message): void;
   /** Stops sending and delivering; pending messages may be dropped. */
