@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { integerOption } from '@greenraft/consensus';
 import { type SimulationInit, type SimulationResult, type Violation, resolveSimulationInit, runSimulation } from './simulation.js';
 
 /** Options of {@link runSimulations}: one run per seed in `[seedStart, seedStart + seeds)`. */
@@ -93,7 +93,7 @@ export function summarizeRuns(results: readonly SimulationResult[]): SimulationS
 export async function runSimulations(init: SimulationBatchInit = {}): Promise<SimulationSummary> {
   const seeds = init.seeds ?? 100;
   const seedStart = init.seedStart ?? 1;
-  if (!Number.isInteger(seeds) || seeds < 1) throw new InvalidArgumentError(`seeds must be a positive integer, got ${String(seeds)}`);
+  integerOption('seeds', seeds, { min: 1 });
   const { seeds: _seeds, seedStart: _start, stopAtFirstViolation, onRun, ...runInit } = init;
   // Validate once (including the last seed) so bad options fail before any run.
   resolveSimulationInit({ ...runInit, seed: seedStart });

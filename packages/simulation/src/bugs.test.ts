@@ -1,4 +1,4 @@
-import type { EngineBug } from '@greenraft/raft';
+import type { EngineBug } from '@greenraft/raft/testing';
 import { describe, expect, it } from 'vitest';
 import type { SafetyProperty } from './checkers.js';
 import { runSimulations } from './batch.js';

@@ -41,7 +41,6 @@ export type { LogView, PropertyViolation, SafetyChecker, SafetyProperty } from '
 export { chainDigest, entryDigest } from './digest.js';
 export { RECONFIGURATION_CHANGES, planReconfiguration } from './reconfig-plan.js';
 export type { ReconfigurationChange } from './reconfig-plan.js';
-export * from './linearizability/index.js';
 export { SIMULATION_POLICIES, SIMULATION_SCORINGS } from './weighted-epochs.js';
 export type { SimulationPolicy, SimulationScoring } from './weighted-epochs.js';
 export type { SimulationEvent } from './trace.js';

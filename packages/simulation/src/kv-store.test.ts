@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeChainSnapshot } from './digest.js';
 import { KvStore, decodeKvCommand, decodeStateSnapshot, encodeKvCommand, encodeStateSnapshot } from './kv-store.js';
-import { kvModel } from './linearizability/index.js';
+import { kvModel } from '@greenraft/linearizability';
 
 describe('KV commands in log entries', () => {
   it('round-trip through entry data', () => {

@@ -1,5 +1,5 @@
 import { decodeChainSnapshot } from './digest.js';
-import type { KvOutput } from './linearizability/index.js';
+import type { KvOutput } from '@greenraft/linearizability';
 
 /** A write a client proposes to the replicated key-value store; reads go through ReadIndex instead. */
 export type KvCommand =

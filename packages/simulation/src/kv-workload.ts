@@ -9,7 +9,7 @@ import {
   checkOperations,
   historyRecorder,
   kvModel,
-} from './linearizability/index.js';
+} from '@greenraft/linearizability';
 import { type KvCommand, KvStore, decodeKvCommand, decodeStateSnapshot, encodeKvCommand, encodeStateSnapshot } from './kv-store.js';
 import type { Rng } from './random.js';
 

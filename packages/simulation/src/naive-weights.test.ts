@@ -7,7 +7,7 @@
  * weight epochs (same seeds, same scores, through the log) show no violation.
  */
 import { configuration, type NodeId } from '@greenraft/consensus';
-import { coreNetwork, utf8 } from '@greenraft/raft';
+import { coreNetwork, utf8 } from '@greenraft/raft/testing';
 import { describe, expect, it } from 'vitest';
 import { naiveLocalWeights, volatileScoring } from './naive-weights.test-support.js';
 import { runSimulation } from './simulation.js';

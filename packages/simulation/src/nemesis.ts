@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption } from '@greenraft/consensus';
 import type { LinkFaults } from '@greenraft/transport-memory';
 import { type Rng, rng } from './random.js';
 import { type ReconfigurationChange, reconfigurationLane } from './reconfig-plan.js';
@@ -157,10 +157,10 @@ export function nemesisSchedule(init: NemesisScheduleInit): NemesisEvent[] {
   const { seed, nodes, steps, faults } = init;
   const tickMs = init.tickMs ?? 10;
   const spares = init.spares ?? 0;
-  if (!Number.isInteger(nodes) || nodes < 1) throw new InvalidArgumentError(`nodes must be a positive integer, got ${String(nodes)}`);
-  if (!Number.isInteger(spares) || spares < 0) throw new InvalidArgumentError(`spares must be an integer ≥ 0, got ${String(spares)}`);
+  integerOption('nodes', nodes, { min: 1 });
+  integerOption('spares', spares, { min: 0 });
   const positions = nodes + spares;
-  if (!Number.isInteger(steps) || steps < 0) throw new InvalidArgumentError(`steps must be an integer ≥ 0, got ${String(steps)}`);
+  integerOption('steps', steps, { min: 0 });
   const enabled = new Set(faults);
   const events: NemesisEvent[] = [];
   // Each lane has its own stream, so enabling a fault in one lane never changes another lane's draws.

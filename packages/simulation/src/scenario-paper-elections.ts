@@ -1,59 +1,15 @@
-import { InvalidArgumentError, type NodeId, configuration } from '@greenraft/consensus';
-import { type CoreNetwork, InvariantViolationError, type RaftCoreOptions, coreNetwork } from '@greenraft/raft';
-import { paperScoring } from '@greenraft/weight-scoring';
+import { type NodeId, StateMachineError, TimeoutError, configuration, integerOption } from '@greenraft/consensus';
+import type { RaftCoreOptions } from '@greenraft/raft';
+import { type CoreNetwork, coreNetwork } from '@greenraft/raft/testing';
+import { PAPER_ELECTION_PARAMETERS, paperScoring } from '@greenraft/weight-scoring';
 import { planWeightEpoch, rankElectionTimeout } from '@greenraft/weighted-raft';
+import { MarketReplica } from './paper/market-replica.js';
+import { MarketScript } from './paper/market-script.js';
+import { paperRoster } from './paper/roster.js';
+import { PAPER_TABLE_1_ROUND } from './paper/table-1-round.js';
 import { type Rng, deriveSeed, rng } from './random.js';
-import { type ContractTemplate, type MarketParticipantInit, simulatedPowerMarket } from './weighted-market.js';
 
-/**
- * The trading round of the paper's Tables 1 and 2 (§5.1): 30 nodes, 1–15 generate and 16–30
- * consume, with their credit weights before the round, and 15 contracts (generator, consumer,
- * unit price in yuan/kWh, contracted, generated and consumed kWh). Nodes 17 and 29 default.
- */
-export const PAPER_TABLE_1_ROUND: {
-  readonly nodes: readonly { readonly id: NodeId; readonly kind: 'generation' | 'consumption'; readonly creditWeight: number }[];
-  readonly contracts: readonly {
-    readonly generator: NodeId;
-    readonly consumer: NodeId;
-    readonly unitPrice: number;
-    readonly contractedKWh: number;
-    readonly generatedKWh: number;
-    readonly consumedKWh: number;
-  }[];
-} = Object.freeze({
-  nodes: (
-    [
-      97.67, 86.47, 84.71, 70.52, 96.24, 85.58, 76.82, 77.83, 78.88, 83.74, 59.55, 47.47, 81.57, 58.51, 47.09, 95.57, 95.6, 79.3, 79.82,
-      91.87, 84.99, 79.95, 79.83, 79.84, 80.55, 65.05, 70.37, 73.27, 64.93, 61.38,
-    ] as const
-  ).map((creditWeight, position) => ({ id: String(position + 1), kind: position < 15 ? ('generation' as const) : ('consumption' as const), creditWeight })),
-  contracts: (
-    [
-      [1, 16, 0.61, 310, 310, 310],
-      [2, 17, 0.63, 200, 200, 180],
-      [3, 18, 0.64, 110, 110, 110],
-      [4, 19, 0.63, 190, 190, 190],
-      [5, 20, 0.61, 290, 290, 290],
-      [6, 21, 0.62, 160, 160, 160],
-      [7, 22, 0.63, 140, 140, 140],
-      [8, 23, 0.61, 110, 110, 110],
-      [9, 24, 0.63, 140, 140, 140],
-      [10, 25, 0.62, 190, 190, 190],
-      [11, 26, 0.67, 60, 60, 80],
-      [12, 27, 0.65, 120, 120, 120],
-      [13, 28, 0.64, 130, 130, 130],
-      [14, 29, 0.66, 60, 60, 50],
-      [15, 30, 0.64, 100, 100, 100],
-    ] as const
-  ).map(([generator, consumer, unitPrice, contractedKWh, generatedKWh, consumedKWh]) => ({
-    generator: String(generator),
-    consumer: String(consumer),
-    unitPrice,
-    contractedKWh,
-    generatedKWh,
-    consumedKWh,
-  })),
-});
+export { PAPER_TABLE_1_ROUND };
 
 /**
  * The renewable generators of the scenario. The paper gives nodes 1, 2 and 5 "relatively higher
@@ -108,18 +64,22 @@ const MAX_TICKS_PER_ELECTION = 100_000;
  * Reproduces the shape of the paper's Tables 3–4 (§5.2.1): 200 leader elections in the 30-node
  * market of Tables 1–2, under classic Raft and under greenraft's weighted Raft.
  *
- * Each weighted election first settles one day of trading (Table 1's contracts as the template,
- * with seeded variations; nodes 17 and 29 keep defaulting) with `settleRound`, scores every node
- * with `paperScoring()` at the election-study parameters (γ1 = γ2 = 0), turns the scores into
- * vote weights with `planWeightEpoch`, and commits them by joint consensus. Then the leader
- * crashes right after a heartbeat round and restarts at once, so every node's election timer
- * starts at the same moment; the cluster elects a leader (rank timeouts, eq. 7, for weighted;
- * randomized timeouts for classic), and the winner is counted.
+ * Each weighted election first trades one day on the real power market (`powerMarket()` of
+ * `@greenraft/power-market`, fed the signed transactions of the paper's market: Table 1's
+ * contracts as the template with seeded variations, nodes 17 and 29 defaulting in half the days,
+ * green certificates and carbon accounts), scores every node with `paperScoring()` at the
+ * election-study parameters (γ1 = γ2 = 0), turns the scores into vote weights with
+ * `planWeightEpoch`, and commits them by joint consensus. Then the leader crashes right after a
+ * heartbeat round and restarts at once, so every node's election timer starts at the same
+ * moment; the cluster elects a leader (rank timeouts, eq. 7, for weighted; randomized timeouts for
+ * classic), and the winner is counted. The elections run on engines that deliver every message at
+ * once: who wins is decided by the timeouts, which are 5 ms apart, not by the network.
  *
  * Deterministic: the same options always give the same tables.
  *
  * @param onElection - called after every election with the winner and the weights it ran under.
- * @throws InvalidArgumentError for a bad option.
+ * @throws InvalidArgumentError for a bad option; TimeoutError when a leader does not heartbeat or no
+ *   leader is elected within the scenario's tick budget (a liveness failure, never an invariant).
  *
  * @example
  * ```ts
@@ -132,15 +92,33 @@ const MAX_TICKS_PER_ELECTION = 100_000;
 export function paperElections(init: PaperElectionsInit = {}, onElection?: (event: PaperElectionEvent) => void): PaperElectionsResult {
   const elections = init.elections ?? 200;
   const seed = init.seed ?? 1;
-  if (!Number.isSafeInteger(elections) || elections < 1 || elections > 100_000) {
-    throw new InvalidArgumentError(`elections must be an integer from 1 to 100000, got ${String(elections)}`);
-  }
-  if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new InvalidArgumentError(`seed must be an integer from 0 to ${0xffffffff}, got ${String(seed)}`);
-  }
+  integerOption('elections', elections, { min: 1, max: 100_000 });
+  integerOption('seed', seed, { min: 0, max: 0xffffffff });
+  return electionsOnScript(elections, seed, paperMarketScript(seed), onElection);
+}
+
+/** Rounds per carbon-trading cycle of the paper runs: eq. 21–22 score the previous cycle. */
+export const PAPER_CARBON_CYCLE = 10;
+
+/** The paper's 30-node market, scripted from `seed`. */
+export function paperMarketScript(seed: number): MarketScript {
+  return new MarketScript({ roster: paperRoster(PAPER_TABLE_1_ROUND.nodes.length, seed), seed, carbonCycle: PAPER_CARBON_CYCLE });
+}
+
+/**
+ * {@link paperElections} over an existing script of the market (a reproduction shares one between
+ * its studies, so every transaction is signed once).
+ */
+export function electionsOnScript(
+  elections: number,
+  seed: number,
+  script: MarketScript,
+  onElection?: (event: PaperElectionEvent) => void,
+  onProgress?: () => void,
+): PaperElectionsResult {
   return {
-    classic: runElections('classic', elections, seed, onElection),
-    weighted: runElections('weighted', elections, seed, onElection),
+    classic: runElections('classic', elections, seed, undefined, onElection, onProgress),
+    weighted: runElections('weighted', elections, seed, script, onElection, onProgress),
   };
 }
 
@@ -148,7 +126,9 @@ function runElections(
   policy: 'classic' | 'weighted',
   elections: number,
   seed: number,
+  script: MarketScript | undefined,
   onElection: ((event: PaperElectionEvent) => void) | undefined,
+  onProgress: (() => void) | undefined,
 ): ElectionCounts {
   const ids = PAPER_TABLE_1_ROUND.nodes.map((node) => node.id);
   const counts: ElectionCounts = Object.fromEntries(ids.map((id) => [id, 0]));
@@ -162,33 +142,21 @@ function runElections(
       : { electionTicks: WEIGHTED_ELECTION_TICKS, policy: rankElectionTimeout({ tickMs: TICK_MS }) }),
   });
   const net = coreNetwork({ bootstrap: configuration(ids), options: coreOptions });
-  const market =
-    policy === 'weighted'
-      ? simulatedPowerMarket({
-          seed: deriveSeed(seed, 13),
-          participants: PAPER_TABLE_1_ROUND.nodes.map(
-            (node): MarketParticipantInit => ({ ...node, renewable: PAPER_RENEWABLE_NODES.includes(node.id) }),
-          ),
-          contracts: PAPER_TABLE_1_ROUND.contracts.map(
-            (contract): ContractTemplate => ({
-              generator: contract.generator,
-              consumer: contract.consumer,
-              unitPrice: contract.unitPrice,
-              contractedKWh: contract.contractedKWh,
-              generatedShare: contract.generatedKWh / contract.contractedKWh,
-              consumedShare: contract.consumedKWh / contract.contractedKWh,
-            }),
-          ),
-        })
-      : undefined;
-  const scoring = paperScoring();
+  // One replica of the market stands for every node's: the same committed trades, the same state.
+  const market = script === undefined ? undefined : new MarketReplica({ parameters: PAPER_ELECTION_PARAMETERS, carbonCycle: PAPER_CARBON_CYCLE });
+  if (script !== undefined) market?.committed({ type: 'normal', index: 1, term: 1, data: script.registrationEntry() });
+  const scoring = paperScoring(PAPER_ELECTION_PARAMETERS);
 
   let leader = awaitLeader(net, ids, 0, random);
   for (let election = 1; election <= elections; election++) {
     const core = net.core(leader);
-    if (market !== undefined) {
-      // eq. 8–13 at γ = 0 over the day's settlement, then C(old,new) → C(new) through the log.
-      const target = planWeightEpoch(core.config, scoring.score(market.settleNextRound()));
+    if (market !== undefined && script !== undefined) {
+      // The day's trades (no participation record: γ = 0 here), eq. 8–13 over the market after them,
+      // then C(old,new) → C(new) through the log. f = 1, not the default ⌊(30 − 1) / 2⌋: the paper
+      // has no guard, and 14 would flatten the weights it studies; 1 still keeps any single node
+      // from being a quorum by itself.
+      market.committed({ type: 'normal', index: election + 1, term: 1, data: script.entry(election, leader, []) });
+      const target = planWeightEpoch(core.config, scoring.score(market.market().scoreInputs()), { tolerateFailures: 1 });
       if (target !== undefined) {
         core.proposeConfigChange(target);
         net.stabilize();
@@ -205,8 +173,10 @@ function runElections(
     const winner = awaitLeader(net, ids, term, random);
     counts[winner] = (counts[winner] ?? 0) + 1;
     onElection?.({ policy, election, winner, weights });
+    onProgress?.();
     leader = winner;
   }
+  if (market !== undefined && market.refused.length > 0) throw new StateMachineError('apply', `the market refused a scripted transaction: ${market.refused[0]}`);
   return counts;
 }
 
@@ -227,7 +197,7 @@ function awaitHeartbeat(net: CoreNetwork, ids: readonly NodeId[], leader: NodeId
       if (message.type === 'heartbeat' && message.from === leader) return;
     }
   }
-  throw new InvariantViolationError(`leader ${leader} sent no heartbeat within ${HEARTBEAT_TICKS} ticks`);
+  throw new TimeoutError(`leader ${leader} sent no heartbeat within ${HEARTBEAT_TICKS} ticks`);
 }
 
 /** Ticks the cluster until a running node leads a term after `afterTerm`; returns its id. */
@@ -243,5 +213,5 @@ function awaitLeader(net: CoreNetwork, ids: readonly NodeId[], afterTerm: number
       }
     }
   }
-  throw new InvariantViolationError(`no leader was elected within ${MAX_TICKS_PER_ELECTION} ticks`);
+  throw new TimeoutError(`no leader was elected within ${MAX_TICKS_PER_ELECTION} ticks`);
 }

@@ -9,16 +9,18 @@ import {
   ProposalDroppedError,
   type Transport,
   configuration,
+  integerOption,
   members,
 } from '@greenraft/consensus';
-import { ENGINE_BUGS, type EngineBug, RaftCore, type RaftCoreOptions, type Ready, isQuorum } from '@greenraft/raft';
+import { RaftCore, type RaftCoreOptions, type Ready, isQuorum } from '@greenraft/raft';
+import { ENGINE_BUGS, type EngineBug, engineBugOptions } from '@greenraft/raft/testing';
 import type { ScoringStrategy } from '@greenraft/weight-scoring';
 import { type LinkFaults, type MemoryNetwork, type VirtualClock, memoryNetwork, virtualClock } from '@greenraft/transport-memory';
 import { type PropertyViolation, type SafetyChecker, type SafetyProperty, safetyChecker } from './checkers.js';
 import { chainDigest, decodeChainSnapshot } from './digest.js';
 import { SimulatedDisk } from './disk.js';
 import { KvWorkload } from './kv-workload.js';
-import type { CheckVerdict } from './linearizability/index.js';
+import type { CheckVerdict } from '@greenraft/linearizability';
 import { type CrashPoint, type FaultKind, type NemesisAction, type NemesisEvent, type NodeTarget, formatNemesis, nemesisSchedule, parseNemesis } from './nemesis.js';
 import { LogConfigurations } from './reconfig-log.js';
 import { RECONFIGURATION_RETRY_STEPS, planReconfiguration } from './reconfig-plan.js';
@@ -98,8 +100,9 @@ export interface SimulationInit {
   snapshotEvery?: number;
   /**
    * `'classic'`: every weight 1, randomized election timeouts. `'weighted'`: founding weights from
-   * `scoring`, rank election timeouts (eq. 7), and a weight epoch every `epoch` committed client
-   * entries, proposed by the leader by joint consensus.
+   * `scoring`, rank election timeouts (eq. 7), and a weight epoch every `epoch` commit rounds of a
+   * leader, proposed by it by joint consensus (the weighted node's schedule, `weightEpochScheduler`).
+   * Founding and epoch weights keep the default fault-tolerance guard (⌊(n − 1) / 2⌋ of n voters).
    * @default 'classic'
    */
   policy?: SimulationPolicy;
@@ -112,8 +115,9 @@ export interface SimulationInit {
    */
   scoring?: SimulationScoring | ScoringStrategy;
   /**
-   * Weighted runs: committed client entries between two weight epochs. 20 changes the weights
-   * every few dozen steps under the default load, often enough to overlap with every fault.
+   * Weighted runs: commit rounds between two weight epochs (a round: a leader's commit quorum that
+   * committed client entries). 20 changes the weights every few dozen steps under the default
+   * load, often enough to overlap with every fault.
    * @default 20
    */
   epoch?: number;
@@ -217,12 +221,7 @@ export interface ResolvedSimulationInit {
   readonly engineOptions: SimulationInit['engineOptions'];
 }
 
-function integerIn(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
+const integerIn = (name: string, value: unknown, min: number, max: number): number => integerOption(name, value, { min, max });
 
 /**
  * Checks a run's options and fills in the defaults. Throws `InvalidArgumentError` (from `@greenraft/consensus`) naming
@@ -656,7 +655,7 @@ class ClusterRun {
           electionTicks: this.init.electionTicks,
           heartbeatTicks: this.init.heartbeatTicks,
           seed: deriveSeed(this.init.seed, 1000 + node.position * 4096 + node.incarnation),
-          ...(this.init.bug === undefined ? {} : { bug: this.init.bug }),
+          ...engineBugOptions(this.init.bug),
           ...this.engineExtras(node),
         }),
     );

@@ -9,7 +9,15 @@ import {
 } from '@greenraft/consensus';
 import type { RaftCore, RaftPolicy, Ready } from '@greenraft/raft';
 import { type ScoringStrategy, latencyScoring, paperScoring, uniformScoring } from '@greenraft/weight-scoring';
-import { type ParticipationTracker, measuredScoreInputs, participationTracker, planWeightEpoch, rankElectionTimeout } from '@greenraft/weighted-raft';
+import {
+  type ParticipationTracker,
+  type WeightEpochScheduler,
+  measuredScoreInputs,
+  participationTracker,
+  planWeightEpoch,
+  rankElectionTimeout,
+  weightEpochScheduler,
+} from '@greenraft/weighted-raft';
 import { type SimulatedPowerMarket, generatedPowerMarket } from './weighted-market.js';
 
 /** How the simulated cluster counts votes: every weight 1, or weights from a scoring strategy. */
@@ -32,7 +40,7 @@ export interface WeightEpochsInit {
   /** Seeds the simulated power market. */
   readonly seed: number;
   readonly scoring: SimulationScoring | ScoringStrategy;
-  /** Committed client entries between two weight epochs. */
+  /** Commit rounds between two weight epochs (a round as {@link weightEpochScheduler} counts it). */
   readonly epoch: number;
   readonly electionTimeout: 'rank' | 'randomized';
   readonly electionTicks: number;
@@ -51,7 +59,9 @@ export function checkScoring(value: unknown): SimulationScoring | ScoringStrateg
 
 /**
  * Weighted Raft in the simulator: vote weights from a scoring strategy, rank election timeouts
- * (eq. 7), and weight epochs that the leader proposes through the log by joint consensus.
+ * (eq. 7), and weight epochs that the leader proposes through the log by joint consensus, on the
+ * same schedule as the weighted node (`weightEpochScheduler` of `@greenraft/weighted-raft`): every
+ * `epoch` commit rounds of a leadership, an epoch skipped while a change is in flight stays due.
  *
  * The power market it scores is one object per run standing for replicated market state: every
  * leader reads the same figures. Latency scores come from the acknowledgement latencies the
@@ -62,10 +72,10 @@ export function checkScoring(value: unknown): SimulationScoring | ScoringStrateg
 export class WeightEpochs {
   private readonly strategy: ScoringStrategy;
   private readonly market: SimulatedPowerMarket;
-  private readonly tracker: ParticipationTracker = participationTracker();
-  private trackedLeader = '';
-  /** Client entries the leaders committed since the last epoch. */
-  private rounds = 0;
+  /** Each node's own schedule and measurements, as every weighted node keeps its own. */
+  private readonly leaders = new Map<NodeId, { key: string | undefined; schedule: WeightEpochScheduler; tracker: ParticipationTracker }>();
+  /** The node whose measurements latency scores come from: the last one that led. */
+  private lastTracker: ParticipationTracker = participationTracker();
   /** Scores computed for an epoch that could not be proposed yet (a change in flight): retried. */
   private pendingScores: Map<NodeId, number> | undefined;
   private epochNumber = 0;
@@ -86,6 +96,8 @@ export class WeightEpochs {
   /** The founding configuration: the strategy's weights after the market's first round (every weight 1 without a difference). */
   bootstrap(): Configuration {
     const classic = configuration(this.init.voters);
+    // Latency is measured from commit quorums: before the first one there is nothing to rank by.
+    if (this.init.scoring === 'latency') return classic;
     const target = planWeightEpoch({ incoming: classic }, this.scores());
     return target ?? classic;
   }
@@ -98,23 +110,29 @@ export class WeightEpochs {
   }
 
   /**
-   * Called after the driver handled one Ready of `core` (`id`): on the leader, measures the commit
-   * quorums, counts committed client entries and, every `epoch` of them, proposes the planned
-   * weights by joint consensus. Returns true when it appended a configuration entry.
+   * Called after the driver handled one Ready of `core` (`id`): on the leader, counts the commit
+   * rounds, measures their quorums and, when an epoch is due, proposes the planned weights by
+   * joint consensus. Returns true when it appended a configuration entry.
    */
   afterReady(id: NodeId, core: RaftCore, rd: Ready): boolean {
-    if (core.role !== 'leader') return false;
-    const leaderKey = `${id}@${core.term}`;
-    if (leaderKey !== this.trackedLeader) {
-      this.trackedLeader = leaderKey;
-      this.tracker.reset();
+    let node = this.leaders.get(id);
+    if (node === undefined) this.leaders.set(id, (node = { key: undefined, schedule: weightEpochScheduler({ epoch: this.init.epoch }), tracker: participationTracker() }));
+    const key = core.role === 'leader' ? `${id}@${core.term}` : undefined;
+    if (key !== node.key) {
+      node.key = key;
+      node.schedule.leadership(key);
+      if (key !== undefined) node.tracker.reset();
     }
+    if (key === undefined) return false;
+    this.lastTracker = node.tracker;
+    const { schedule, tracker } = node;
+    for (const entry of rd.committedEntries) if (entry.type === 'normal' && entry.data.byteLength > 0) schedule.committed(entry.index);
     for (const quorum of rd.commitQuorums) {
-      this.tracker.record({ acks: quorum.acks.map((ack) => ({ id: ack.id, latencyMs: (ack.tick - quorum.proposedTick) * this.init.tickMs })) });
+      if (!schedule.quorum(quorum.index)) continue;
+      tracker.record({ acks: quorum.acks.map((ack) => ({ id: ack.id, latencyMs: (ack.tick - quorum.proposedTick) * this.init.tickMs })) });
     }
-    for (const entry of rd.committedEntries) if (entry.type === 'normal' && entry.data.byteLength > 0) this.rounds++;
-    if (this.rounds < this.init.epoch) return false;
-    if (core.config.outgoing !== undefined) return false;
+    // Skipped while a change is in flight: the epoch stays due and is tried after the next round.
+    if (!schedule.due || core.config.outgoing !== undefined) return false;
     this.pendingScores ??= this.scores();
     let target: Configuration | undefined;
     try {
@@ -124,23 +142,23 @@ export class WeightEpochs {
       if (!(error instanceof ConfigurationError)) throw error;
     }
     if (target === undefined) {
-      this.closeEpoch();
+      this.closeEpoch(schedule);
       return false;
     }
     try {
       core.proposeConfigChange(target);
     } catch (error) {
-      // A change still uncommitted, or no entry of this term committed yet: retry after the next commit.
+      // A change still uncommitted, or no entry of this term committed yet: retry after the next round.
       if (error instanceof ConfigurationError || error instanceof ProposalDroppedError || error instanceof NotLeaderError) return false;
       throw error;
     }
     this.proposedChanges++;
-    this.closeEpoch();
+    this.closeEpoch(schedule);
     return true;
   }
 
-  private closeEpoch(): void {
-    this.rounds = 0;
+  private closeEpoch(schedule: WeightEpochScheduler): void {
+    schedule.ran();
     this.pendingScores = undefined;
   }
 
@@ -149,8 +167,8 @@ export class WeightEpochs {
     this.epochNumber++;
     if (this.init.scoring === 'latency') {
       const voters = new Map(this.init.nodes.map((id) => [id, 1]));
-      const participation = this.tracker.participation();
-      return this.strategy.score(measuredScoreInputs({ voters, participation, round: this.tracker.rounds, epoch: this.epochNumber }));
+      const tracker = this.lastTracker;
+      return this.strategy.score(measuredScoreInputs({ voters, participation: tracker.participation(), round: tracker.rounds, epoch: this.epochNumber }));
     }
     return this.strategy.score(this.market.settleNextRound());
   }

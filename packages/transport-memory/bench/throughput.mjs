@@ -33,5 +33,5 @@ async function run(label, init) {
 }
 
 await run('fault-free, no clone', { clone: false });
-await run('fault-free, structuredClone', {});
+await run('fault-free, cloned (the default)', {});
 await run('latency 1-20 ms, loss 5%, dup 5%, reorder 10%', { defaultLink: { latency: { min: 1, max: 20 }, loss: 0.05, duplicate: 0.05, reorder: 0.1 } });

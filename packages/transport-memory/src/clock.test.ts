@@ -155,4 +155,17 @@ describe('realClock', () => {
     });
     expect(fired).toEqual(['fired']);
   });
+
+  it('runs a zero delay on the next turn of the event loop, in order, and cancels it', async () => {
+    const clock = realClock();
+    const fired: number[] = [];
+    clock.setTimeout(() => fired.push(1), 0);
+    const cancelled = clock.setTimeout(() => fired.push(2), 0);
+    clock.setTimeout(() => fired.push(3), -5);
+    clock.clearTimeout(cancelled);
+    clock.clearTimeout(undefined);
+    expect(fired).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fired).toEqual([1, 3]);
+  });
 });

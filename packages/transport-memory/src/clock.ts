@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, rejectUnknownOptions } from '@greenraft/consensus';
 
 /**
  * A clock the network schedules deliveries on. {@link realClock} wraps the host's timers;
@@ -43,21 +43,34 @@ export interface VirtualClockInit {
   start?: number;
 }
 
+/** A zero-delay timer of {@link realClock}: an immediate, which `clearTimeout` must clear with `clearImmediate`. */
+class NextTurn {
+  constructor(readonly immediate: ReturnType<typeof setImmediate>) {}
+}
+
 /**
- * The host's clock: `Date.now` and the global `setTimeout`/`clearTimeout`.
+ * The host's clock: `Date.now` and the global timers. A delay of 0 (or less) runs on the next
+ * turn of the event loop (`setImmediate`) rather than after the host's 1 ms minimum for
+ * `setTimeout`, so a zero-latency hop costs microseconds, not a millisecond; callbacks scheduled
+ * that way run in the order they were scheduled.
  *
  * @example
  * ```ts
  * const clock = realClock();
  * const handle = clock.setTimeout(() => console.log('later'), 10);
  * clock.clearTimeout(handle);
+ * clock.setTimeout(() => console.log('on the next turn of the event loop'), 0);
  * ```
  */
 export function realClock(): Clock {
   return {
     now: () => Date.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
+    // The globals are looked up at each call, so test fake timers installed later still apply.
+    setTimeout: (fn, ms) => (ms > 0 ? setTimeout(fn, ms) : new NextTurn(setImmediate(fn))),
+    clearTimeout: (handle) => {
+      if (handle instanceof NextTurn) clearImmediate(handle.immediate);
+      else clearTimeout(handle as ReturnType<typeof setTimeout> | undefined);
+    },
   };
 }
 
@@ -80,6 +93,8 @@ interface VirtualTimer {
  * ```
  */
 export function virtualClock(init: VirtualClockInit = {}): VirtualClock {
+  if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('virtualClock: init must be an object');
+  rejectUnknownOptions('virtualClock', init, ['start']);
   const start = init.start ?? 0;
   if (typeof start !== 'number' || !Number.isFinite(start)) {
     throw new InvalidArgumentError(`virtualClock: start must be a finite number, got ${String(start)}`);

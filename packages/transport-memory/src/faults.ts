@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption } from '@greenraft/consensus';
 
 /** One-way delay of a link in milliseconds: fixed, uniform over an integer range, or drawn from the network's seeded PRNG. */
 export type Latency = number | { readonly min: number; readonly max: number } | ((random: () => number) => number);
@@ -52,7 +52,8 @@ export interface ResolvedLinkFaults {
 /** What a link does when nothing is set: deliver everything, in order, on the next clock turn. */
 export const FAULT_FREE_LINK: ResolvedLinkFaults = Object.freeze({ latency: 0, loss: 0, duplicate: 0, reorder: 0, reorderDelay: 10 });
 
-const LINK_FAULT_KEYS = new Set(['latency', 'loss', 'duplicate', 'reorder', 'reorderDelay']);
+/** Every field of {@link LinkFaults}. */
+export const LINK_FAULT_KEYS: readonly string[] = ['latency', 'loss', 'duplicate', 'reorder', 'reorderDelay'];
 
 /**
  * Checks `faults` and returns a frozen copy, or throws {@link InvalidArgumentError} naming the
@@ -63,7 +64,7 @@ export function validateLinkFaults(faults: LinkFaults, where: string): LinkFault
     throw new InvalidArgumentError(`${where}: faults must be an object`);
   }
   for (const key of Object.keys(faults)) {
-    if (!LINK_FAULT_KEYS.has(key)) throw new InvalidArgumentError(`${where}: unknown link fault "${key}"`);
+    if (!LINK_FAULT_KEYS.includes(key)) throw new InvalidArgumentError(`${where}: unknown link fault "${key}"`);
   }
   const copy: LinkFaults = {};
   if (faults.latency !== undefined) copy.latency = validateLatency(faults.latency, where);
@@ -77,10 +78,7 @@ export function validateLinkFaults(faults: LinkFaults, where: string): LinkFault
   }
   if (faults.reorderDelay !== undefined) {
     const delay = faults.reorderDelay;
-    if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 1) {
-      throw new InvalidArgumentError(`${where}: reorderDelay must be an integer ≥ 1 ms, got ${String(delay)}`);
-    }
-    copy.reorderDelay = delay;
+    copy.reorderDelay = integerOption(`${where}: reorderDelay`, delay, { min: 1 });
   }
   return Object.freeze(copy);
 }

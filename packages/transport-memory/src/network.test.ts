@@ -514,6 +514,21 @@ describe('memoryNetwork: bad input', () => {
     expect(() => memoryNetwork({ clock: {} as never })).toThrow(InvalidArgumentError);
   });
 
+  it('rejects an unknown option by name, as a JavaScript caller would pass it', () => {
+    // `latency` belongs in defaultLink: silently ignoring it gave a fault-free network.
+    const fromJavaScript = (init: unknown) => () => memoryNetwork(init as MemoryNetworkInit);
+    expect(fromJavaScript({ latency: 5 })).toThrow(InvalidArgumentError);
+    expect(fromJavaScript({ latency: 5 })).toThrow('memoryNetwork: unknown option "latency"; link faults go in defaultLink: { latency } or setLink()');
+    expect(fromJavaScript({ seed: 3, loss: 0.1 })).toThrow('unknown option "loss"');
+    expect(fromJavaScript({ maxQueued: 10 })).toThrow(
+      'memoryNetwork: unknown option "maxQueued"; known options: clock, seed, defaultLink, clone, maxQueuedPerLink',
+    );
+    expect(fromJavaScript({ defaultLink: { lag: 2 } })).toThrow('unknown link fault "lag"');
+    expect(() => virtualClock({ begin: 5 } as never)).toThrow('virtualClock: unknown option "begin"; known options: start');
+    // Every documented option is still accepted.
+    expect(memoryNetwork({ clock: virtualClock(), seed: 2, defaultLink: {}, clone: false, maxQueuedPerLink: 5 }).inFlight()).toBe(0);
+  });
+
   it('leaves faults and partitions unchanged when given bad ones', async () => {
     const c = await cluster(['a', 'b', 'c'], { defaultLink: { latency: 2 } });
     c.network.setLink('a', 'b', { latency: 7 });
@@ -602,5 +617,90 @@ describe('memoryNetwork: properties', () => {
       }),
       { numRuns: 150, seed: 20231 },
     );
+  });
+});
+
+describe('memoryNetwork: zero latency on the host clock', () => {
+  /** Starts `ids` on the host's timers and records arrivals as `from→to commitIndex`. */
+  async function realCluster(ids: NodeId[], init: MemoryNetworkInit = {}) {
+    const network = memoryNetwork(init);
+    const log: string[] = [];
+    const nodes: Record<NodeId, Transport> = {};
+    for (const id of ids) {
+      nodes[id] = network.transport(id);
+      await nodes[id].start((message) => log.push(`${message.from}→${message.to} ${commitIndexOf(message)}`));
+    }
+    return { network, nodes, log };
+  }
+
+  it('delivers on the next turn of the event loop (setImmediate, no 1 ms timer), in send order per link', async () => {
+    const { network, nodes, log } = await realCluster(['a', 'b', 'c']);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const immediates = vi.spyOn(globalThis, 'setImmediate');
+    try {
+      for (let i = 1; i <= 3; i++) nodes.a!.send(heartbeat('a', 'b', i));
+      nodes.c!.send(heartbeat('c', 'b', 9));
+      expect(log).toEqual([]);
+      expect(immediates).toHaveBeenCalledTimes(4);
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+      immediates.mockRestore();
+    }
+    // Immediates run in the order they were queued: this one runs after the four deliveries.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['a→b 1', 'a→b 2', 'a→b 3', 'c→b 9']);
+    network.close();
+  });
+
+  it('relays 200 hops in a row without a single host timer', async () => {
+    const network = memoryNetwork();
+    const ping = network.transport('ping');
+    const pong = network.transport('pong');
+    let hops = 0;
+    let done: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await pong.start((message) => pong.send(heartbeat('pong', 'ping', commitIndexOf(message) + 1)));
+    await ping.start((message) => {
+      hops = commitIndexOf(message);
+      if (hops >= 200) done();
+      else ping.send(heartbeat('ping', 'pong', hops + 1));
+    });
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      ping.send(heartbeat('ping', 'pong', 1));
+      await finished;
+      // With a timer per hop (the old 1 ms floor) this relay took 200 timer turns.
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
+    expect(hops).toBe(200);
+    expect(network.stats).toMatchObject({ sent: 200, delivered: 200, dropped: 0 });
+    network.close();
+  });
+
+  it('keeps a link in order when a zero-latency message follows a slower one', async () => {
+    let draw = 0;
+    // The first message takes 5 ms, the rest 0 ms: they must wait for it, not overtake it.
+    const { network, nodes, log } = await realCluster(['a', 'b'], { defaultLink: { latency: () => (draw++ === 0 ? 5 : 0) } });
+    for (let i = 1; i <= 3; i++) nodes.a!.send(heartbeat('a', 'b', i));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(['a→b 1', 'a→b 2', 'a→b 3']);
+    network.close();
+  });
+
+  it('cancels zero-latency deliveries when the receiver stops or the network closes', async () => {
+    const { network, nodes, log } = await realCluster(['a', 'b', 'c']);
+    nodes.a!.send(heartbeat('a', 'b', 1));
+    nodes.a!.send(heartbeat('a', 'c', 2));
+    await nodes.b!.stop();
+    network.close();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(log).toEqual([]);
+    expect(network.stats).toMatchObject({ sent: 2, delivered: 0, dropped: 2 });
+    expect(network.inFlight()).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
-import { InvalidArgumentError, TransportError, messageEnvelopeProblem, seededRandom } from '@greenraft/consensus';
+import { InvalidArgumentError, TransportError, integerOption, messageEnvelopeProblem, rejectUnknownOptions, seededRandom } from '@greenraft/consensus';
 import type { Message, MessageHandler, NodeId, Transport } from '@greenraft/consensus';
 import { EventEmitter } from 'eventemitter3';
 import { type Clock, realClock } from './clock.js';
-import { type LinkFaults, type ResolvedLinkFaults, resolveLinkFaults, sampleLatency, validateLinkFaults } from './faults.js';
+import { cloneMessage } from './clone.js';
+import { LINK_FAULT_KEYS, type LinkFaults, type ResolvedLinkFaults, resolveLinkFaults, sampleLatency, validateLinkFaults } from './faults.js';
 
 /** Why the network dropped a well-formed message. */
 export type DropReason =
@@ -71,7 +72,7 @@ export interface MemoryNetworkInit {
    */
   defaultLink?: LinkFaults;
   /**
-   * `structuredClone` each message on send, so sender and receiver share no objects (as over a real wire).
+   * Copy each message on send (a structured clone), so sender and receiver share no objects (as over a real wire).
    * @default true
    */
   clone?: boolean;
@@ -136,8 +137,12 @@ export interface MemoryNetwork {
  * `send` never blocks and never throws: a message to an unknown or stopped peer, across a
  * partition, or not well formed (an object with string `type`, `from` equal to the sending
  * endpoint, `to`, and an integer `term` ≥ 0) is dropped and counted. Delivery always goes through
- * `clock.setTimeout`, so even a zero-latency message arrives asynchronously. Partitions and cuts
- * are checked when a message is sent and again when it would be delivered.
+ * `clock.setTimeout`, so even a zero-latency message arrives asynchronously: on the host's clock
+ * (the default) on the next turn of the event loop, on a virtual clock at the next clock move.
+ * Partitions and cuts are checked when a message is sent and again when it would be delivered.
+ *
+ * @throws InvalidArgumentError naming the option when an option is unknown (link faults such as
+ *   `latency` belong in `defaultLink`) or invalid.
  *
  * @example
  * ```ts
@@ -217,9 +222,13 @@ class MemoryEndpoint implements Transport {
 
 const DEFAULT_MAX_QUEUED_PER_LINK = 10_000;
 
+/** Every option of {@link MemoryNetworkInit}: anything else is a mistake, reported rather than ignored. */
+const NETWORK_OPTIONS: readonly (keyof MemoryNetworkInit)[] = ['clock', 'seed', 'defaultLink', 'clone', 'maxQueuedPerLink'];
+
 class InProcessNetwork implements MemoryNetwork {
   readonly clock: Clock;
-  private readonly events = new EventEmitter<MemoryNetworkEvents>();
+  // Keyed by event name; the listener types are MemoryNetworkEvents', checked by on/off/once below.
+  private readonly events = new EventEmitter<keyof MemoryNetworkEvents>();
   private readonly random: () => number;
   private readonly clone: boolean;
   private readonly maxQueuedPerLink: number;
@@ -238,19 +247,23 @@ class InProcessNetwork implements MemoryNetwork {
 
   constructor(init: MemoryNetworkInit) {
     if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('memoryNetwork: init must be an object');
+    for (const key of Object.keys(init)) {
+      // A link fault given at the top level is the likely mistake: say where it belongs.
+      if (LINK_FAULT_KEYS.includes(key)) {
+        throw new InvalidArgumentError(`memoryNetwork: unknown option "${key}"; link faults go in defaultLink: { ${key} } or setLink()`);
+      }
+    }
+    rejectUnknownOptions('memoryNetwork', init, NETWORK_OPTIONS);
     const clock = init.clock ?? realClock();
     if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
       throw new InvalidArgumentError('memoryNetwork: clock must have now, setTimeout and clearTimeout functions');
     }
-    const maxQueued = init.maxQueuedPerLink ?? DEFAULT_MAX_QUEUED_PER_LINK;
-    if (!Number.isSafeInteger(maxQueued) || maxQueued < 1) {
-      throw new InvalidArgumentError(`memoryNetwork: maxQueuedPerLink must be an integer ≥ 1, got ${String(maxQueued)}`);
-    }
+    const maxQueued = integerOption('memoryNetwork: maxQueuedPerLink', init.maxQueuedPerLink ?? DEFAULT_MAX_QUEUED_PER_LINK, { min: 1 });
     if (init.clone !== undefined && typeof init.clone !== 'boolean') {
       throw new InvalidArgumentError('memoryNetwork: clone must be a boolean');
     }
     this.defaultLink = validateLinkFaults(init.defaultLink ?? {}, 'memoryNetwork defaultLink');
-    this.random = seededRandom(init.seed ?? 1);
+    this.random = seededRandom(integerOption('memoryNetwork: seed', init.seed ?? 1, {}));
     this.clock = clock;
     this.clone = init.clone ?? true;
     this.maxQueuedPerLink = maxQueued;
@@ -329,17 +342,17 @@ class InProcessNetwork implements MemoryNetwork {
   }
 
   on<E extends keyof MemoryNetworkEvents>(event: E, listener: MemoryNetworkEvents[E]): this {
-    this.events.on(event, listener as never);
+    this.events.on(event, listener);
     return this;
   }
 
   off<E extends keyof MemoryNetworkEvents>(event: E, listener?: MemoryNetworkEvents[E]): this {
-    this.events.off(event, listener as never);
+    this.events.off(event, listener);
     return this;
   }
 
   once<E extends keyof MemoryNetworkEvents>(event: E, listener: MemoryNetworkEvents[E]): this {
-    this.events.once(event, listener as never);
+    this.events.once(event, listener);
     return this;
   }
 
@@ -373,7 +386,7 @@ class InProcessNetwork implements MemoryNetwork {
     let message = value as Message;
     if (this.clone) {
       try {
-        message = structuredClone(message);
+        message = cloneMessage(message);
       } catch (error) {
         this.rejectMalformed(endpoint.localId, value, `not structured-cloneable (${describeError(error)})`, at);
         return;
@@ -393,7 +406,7 @@ class InProcessNetwork implements MemoryNetwork {
     this.schedule(link, message, faults, at);
     if (faults.duplicate > 0 && this.random() < faults.duplicate) {
       this.counters.duplicated++;
-      const copy = this.clone ? structuredClone(message) : message;
+      const copy = this.clone ? cloneMessage(message) : message;
       this.notify('duplicate', { at, message: copy });
       this.schedule(link, copy, faults, at);
     }
@@ -522,7 +535,7 @@ class InProcessNetwork implements MemoryNetwork {
   ): void {
     if (this.events.listenerCount(event) === 0) return;
     try {
-      (this.events.emit as (event: E, payload: Parameters<MemoryNetworkEvents[E]>[0]) => boolean)(event, payload);
+      this.events.emit(event, payload);
     } catch (error) {
       this.reportError(error, 'message' in payload ? payload.message : undefined);
     }

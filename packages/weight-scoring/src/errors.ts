@@ -7,8 +7,10 @@ import { GreenraftError, type GreenraftErrorOptions } from '@greenraft/consensus
  *   inconsistent (for example more faults than transmissions); nothing was computed.
  * - `FAULT_TOLERANCE_UNSATISFIABLE`: no integer vote weights can keep the `f` heaviest voters
  *   strictly below half the total (fewer than `2f + 1` voters with positive weight).
+ * - `SCORE_INPUT_MISSING`: no node carries the input a strategy scores by (for example no
+ *   `ackLatencyMs` for `latencyScoring`), so any scores would be made up; nothing was computed.
  */
-export type ScoringErrorCode = 'INVALID_SCORE_INPUT' | 'FAULT_TOLERANCE_UNSATISFIABLE';
+export type ScoringErrorCode = 'INVALID_SCORE_INPUT' | 'FAULT_TOLERANCE_UNSATISFIABLE' | 'SCORE_INPUT_MISSING';
 
 /**
  * Options accepted by every scoring error constructor: the `cause`, as for every
@@ -58,5 +60,22 @@ export class FaultToleranceError extends ScoringError<'FAULT_TOLERANCE_UNSATISFI
   constructor(message: string, options: ScoringErrorOptions = {}) {
     super('FAULT_TOLERANCE_UNSATISFIABLE', message, options);
     this.name = 'FaultToleranceError';
+  }
+}
+
+/**
+ * A strategy was given nodes none of which carries the input it scores by (for example
+ * `latencyScoring` fed market figures without any `ackLatencyMs`). Rather than invent scores that
+ * would all be equal, and so silently turn the weights into classic Raft's, it refuses: feed it
+ * the inputs it needs, or pick a strategy that scores what you have.
+ */
+export class MissingScoreInputError extends ScoringError<'SCORE_INPUT_MISSING'> {
+  /** The input no node carried, as a `NodeScoreInput` field name. */
+  readonly input: string;
+
+  constructor(input: string, message: string, options: ScoringErrorOptions = {}) {
+    super('SCORE_INPUT_MISSING', message, options);
+    this.name = 'MissingScoreInputError';
+    this.input = input;
   }
 }

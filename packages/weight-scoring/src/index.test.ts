@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   type NodeScoreInput,
   composeScoring,
+  creditPenaltyDelta,
+  creditWeightAfterRound,
   latencyScoring,
   paperScoring,
   toVoteWeights,
@@ -36,5 +38,9 @@ describe('the package example', () => {
       latency: { g1: 100, g2: 81, c1: 90, c2: 73 },
       'compose(paper×2, latency×1)': { g1: 75, g2: 56, c1: 70, c2: 41 },
     });
+    // f = 1 is the default for four voters.
+    expect(Object.fromEntries(toVoteWeights(paperScoring().score(nodes)))).toEqual(results.paper);
+    expect(creditWeightAfterRound({ creditWeight: 64.93, contracted: 60, actual: 50, totalContracted: 2310 })).toBeCloseTo(54.11, 2);
+    expect(creditPenaltyDelta({ creditWeight: 64.93, contracted: 60, actual: 50 })).toBeCloseTo(10.82, 2);
   });
 });

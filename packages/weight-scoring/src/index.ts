@@ -5,12 +5,14 @@
  * settlement (eq. 21–22), line faults (eq. 23), decay (eq. 24–25) and the totals (eq. 8–13).
  * Swappable {@link ScoringStrategy | scoring strategies} (paper, uniform, latency, composed,
  * custom) score nodes in [0, 100]; {@link toVoteWeights} turns scores into integer vote weights
- * that keep the f heaviest voters below half the total.
+ * that keep the f heaviest voters below half the total (by default f = ⌊(n − 1) / 2⌋ of n voters).
  *
  * @example
  * ```ts
  * import {
  *   composeScoring,
+ *   creditPenaltyDelta,
+ *   creditWeightAfterRound,
  *   latencyScoring,
  *   paperScoring,
  *   toVoteWeights,
@@ -38,6 +40,11 @@
  *   const scores = strategy.score(nodes);
  *   console.log(strategy.name, scores, toVoteWeights(scores, { tolerateFailures: 1 }));
  * }
+ *
+ * // The power market updates credit weights after each round. Table 2 of the paper: node 29
+ * // consumed 50 of its 60 kWh; the round contracted 2310 kWh in total.
+ * console.log(creditWeightAfterRound({ creditWeight: 64.93, contracted: 60, actual: 50, totalContracted: 2310 })); // ≈ 54.11
+ * console.log(creditPenaltyDelta({ creditWeight: 64.93, contracted: 60, actual: 50 })); // ≈ 10.82, the ΔW_a of eq. 33
  * ```
  *
  * @packageDocumentation

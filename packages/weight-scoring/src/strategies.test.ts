@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidScoreInputError } from './errors.js';
+import { InvalidScoreInputError, MissingScoreInputError } from './errors.js';
 import { PAPER_CONSENSUS_TIME_PARAMETERS } from './parameters.js';
 import {
   type NodeScoreInput,
@@ -113,10 +113,42 @@ describe('latencyScoring', () => {
 
   it('scores 100·r^(rank − 1) by acknowledgement latency', () => {
     expect(latencyScoring({ rankRatio: 0.5 }).score(timed)).toEqual(
-      new Map([['a', 100], ['b', 25], ['c', 50], ['d', 0]]),
+      new Map([['a', 100], ['b', 25], ['c', 50], ['d', 175 / 3]]),
     );
     expect(latencyScoring({ rankRatio: 0.5, unmeasuredScore: 10 }).score(timed).get('d')).toBe(10);
     expect(latencyScoring().score(timed).get('c')).toBeCloseTo(90, 12);
+  });
+
+  it('gives a node not measured yet the mean of the measured scores, so it is not starved of weight', () => {
+    // A zero-latency network: the leader and the two acknowledgements that completed each quorum
+    // were measured at 0 ms, the other two voters never helped complete one.
+    const fiveVoters = [
+      node('g1', { ackLatencyMs: 0 }),
+      node('c1', { ackLatencyMs: 0 }),
+      node('g2', { ackLatencyMs: 0 }),
+      node('c2'),
+      node('c3'),
+    ];
+    const scores = latencyScoring().score(fiveVoters);
+    expect([...scores.values()]).toEqual([100, 100, 100, 100, 100]);
+    expect([...toVoteWeights(scores).values()]).toEqual([1, 1, 1, 1, 1]);
+    // With the old default (an unmeasured node scored 0) the measured three took 300 of 302 votes.
+    const starved = toVoteWeights(latencyScoring({ unmeasuredScore: 0 }).score(fiveVoters), { tolerateFailures: 1 });
+    expect([...starved.values()]).toEqual([100, 100, 100, 1, 1]);
+  });
+
+  it('fails with MissingScoreInputError when no node has a latency, instead of scoring everyone alike', () => {
+    const market = [node('g1'), node('c1'), node('c2')];
+    for (const strategy of [latencyScoring(), latencyScoring({ unmeasuredScore: 50 }), composeScoring([{ strategy: latencyScoring(), weight: 1 }])]) {
+      expect(() => strategy.score(market)).toThrow(MissingScoreInputError);
+    }
+    try {
+      latencyScoring().score(market);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'SCORE_INPUT_MISSING', input: 'ackLatencyMs' });
+      expect((error as Error).message).toContain('none has one');
+    }
+    expect(latencyScoring().score([])).toEqual(new Map());
   });
 
   it('gives equal latencies equal scores', () => {

@@ -1,4 +1,4 @@
-import { InvalidScoreInputError } from './errors.js';
+import { InvalidScoreInputError, MissingScoreInputError } from './errors.js';
 import { type PaperParameters, paperParameters } from './parameters.js';
 import {
   type ComponentScores,
@@ -171,21 +171,30 @@ export interface LatencyScoringInit {
    */
   rankRatio?: number;
   /**
-   * Score of a node without an `ackLatencyMs` measurement (it has not acknowledged recently).
-   * @default 0
+   * Score of a node without an `ackLatencyMs` measurement: `'neutral'` gives it the mean score of
+   * the measured nodes, so a node that has not been measured yet (it never helped complete a
+   * quorum) is neither favoured nor starved and keeps the weight it needs to be measured; a
+   * number in [0, 100] gives it that score.
+   * @default 'neutral'
    */
-  unmeasuredScore?: number;
+  unmeasuredScore?: number | 'neutral';
 }
 
 /**
  * Faster acknowledgers weigh more, in the spirit of Cabinet and AWARE: nodes are ranked by
  * `ackLatencyMs` (rank 1 = fastest; equal latencies share a rank) and score 100·r^(rank − 1).
- * Quorums then form from the fastest voters, which shortens commit latency.
+ * Quorums then form from the fastest voters, which shortens commit latency. A node without a
+ * measurement scores the mean of the measured ones (see {@link LatencyScoringInit.unmeasuredScore}).
+ *
+ * @throws {@link InvalidScoreInputError} at creation on a bad option, and when scoring on a
+ *   negative or non-finite latency.
+ * @throws {@link MissingScoreInputError} when scoring nodes none of which has an `ackLatencyMs`:
+ *   there is nothing to rank them by.
  *
  * @example
  * ```ts
  * const strategy = latencyScoring({ rankRatio: 0.5 });
- * strategy.score([a, b, c]); // latencies 3, 9, 5 ms → a 100, c 50, b 25
+ * strategy.score([a, b, c, d]); // latencies 3, 9, 5 ms and d unmeasured → a 100, c 50, b 25, d 58.33
  * ```
  */
 export function latencyScoring(init: LatencyScoringInit = {}): ScoringStrategy {
@@ -193,7 +202,8 @@ export function latencyScoring(init: LatencyScoringInit = {}): ScoringStrategy {
   if (!(Number.isFinite(ratio) && ratio > 0 && ratio <= 1)) {
     throw new InvalidScoreInputError(`rankRatio must be in (0, 1], got ${String(ratio)}`);
   }
-  const unmeasuredScore = requireInRange('unmeasuredScore', init.unmeasuredScore ?? 0, 0, MAX_SCORE);
+  const unmeasured = init.unmeasuredScore ?? 'neutral';
+  const fixedUnmeasured = unmeasured === 'neutral' ? undefined : requireInRange('unmeasuredScore', unmeasured, 0, MAX_SCORE);
   return {
     name: 'latency',
     score(nodes) {
@@ -202,14 +212,24 @@ export function latencyScoring(init: LatencyScoringInit = {}): ScoringStrategy {
         .filter((node) => node.ackLatencyMs !== undefined)
         .map((node) => requireNonNegative(`ackLatencyMs of ${node.id}`, node.ackLatencyMs as number))
         .sort((a, b) => a - b);
-      return new Map(
-        nodes.map((node) => {
-          if (node.ackLatencyMs === undefined) return [node.id, unmeasuredScore];
-          // rank − 1 = number of strictly faster nodes, so ties share a rank and a score
-          const faster = latencies.findIndex((latency) => latency >= (node.ackLatencyMs as number));
-          return [node.id, clampScore(MAX_SCORE * ratio ** faster)];
-        }),
-      );
+      if (latencies.length === 0 && nodes.length > 0) {
+        throw new MissingScoreInputError(
+          'ackLatencyMs',
+          `latency scoring needs an ackLatencyMs measurement on at least one of the ${nodes.length} nodes, and none has one`,
+        );
+      }
+      const measured = new Map<string, number>();
+      let sum = 0;
+      for (const node of nodes) {
+        if (node.ackLatencyMs === undefined) continue;
+        // rank − 1 = number of strictly faster nodes, so ties share a rank and a score
+        const faster = latencies.findIndex((latency) => latency >= (node.ackLatencyMs as number));
+        const score = clampScore(MAX_SCORE * ratio ** faster);
+        measured.set(node.id, score);
+        sum += score;
+      }
+      const unmeasuredScore = fixedUnmeasured ?? sum / latencies.length;
+      return new Map(nodes.map((node) => [node.id, measured.get(node.id) ?? unmeasuredScore]));
     },
   };
 }

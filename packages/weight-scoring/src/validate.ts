@@ -1,3 +1,4 @@
+import { integerOption } from '@greenraft/consensus';
 import { InvalidScoreInputError } from './errors.js';
 
 // Shared input checks: every public function validates before computing, so bad input
@@ -27,12 +28,13 @@ export function requireInRange(name: string, value: number, min: number, max: nu
   return value;
 }
 
-/** Throws unless `value` is an integer in [min, max]. */
+/** Throws unless `value` is a safe integer in [min, max]: greenraft's one integer check, with this package's error. */
 export function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidScoreInputError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  try {
+    return integerOption(name, value, { min, max });
+  } catch (error) {
+    throw new InvalidScoreInputError(error instanceof Error ? error.message : String(error), { cause: error });
   }
-  return value;
 }
 
 /** Throws unless `value` is a finite number > 0. */

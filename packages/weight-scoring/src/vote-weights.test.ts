@@ -2,7 +2,14 @@ import { GreenraftError } from '@greenraft/consensus';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FaultToleranceError, InvalidScoreInputError, ScoringError } from './errors.js';
-import { electionTimeoutMs, toVoteWeights, voteTimeoutRank } from './vote-weights.js';
+import {
+  capForFaultTolerance,
+  defaultTolerateFailures,
+  electionTimeoutMs,
+  satisfiesFaultToleranceGuard,
+  toVoteWeights,
+  voteTimeoutRank,
+} from './vote-weights.js';
 
 function scoreMap(values: readonly number[]): Map<string, number> {
   return new Map(values.map((value, index) => [`n${String(index).padStart(3, '0')}`, value]));
@@ -73,17 +80,35 @@ describe('toVoteWeights', () => {
   });
 
   it('throws a typed error when fewer than 2f + 1 voters can carry weight', () => {
-    expect(() => toVoteWeights(scoreMap([100, 100]))).toThrow(FaultToleranceError);
-    expect(() => toVoteWeights(scoreMap([100, 100, 0]), { minWeight: 0 })).toThrow(FaultToleranceError);
+    expect(() => toVoteWeights(scoreMap([100, 100]), { tolerateFailures: 1 })).toThrow(FaultToleranceError);
+    expect(() => toVoteWeights(scoreMap([100, 100, 0]), { minWeight: 0, tolerateFailures: 1 })).toThrow(
+      'tolerating 1 failure(s) needs at least 3 voters with a positive weight, got 2 (weight 0: n002)',
+    );
     expect(() => toVoteWeights(scoreMap([100, 100, 100, 100]), { tolerateFailures: 2 })).toThrow(FaultToleranceError);
     expect(() => toVoteWeights(new Map(), { tolerateFailures: 0 })).toThrow(FaultToleranceError);
+    expect(() => toVoteWeights(new Map())).toThrow(FaultToleranceError);
+    expect.assertions(8);
     try {
-      toVoteWeights(scoreMap([1, 2]));
+      toVoteWeights(scoreMap([1, 2]), { tolerateFailures: 1 });
     } catch (err) {
       expect(err).toBeInstanceOf(ScoringError);
       expect(err).toBeInstanceOf(GreenraftError);
       expect((err as ScoringError).code).toBe('FAULT_TOLERANCE_UNSATISFIABLE');
     }
+  });
+
+  it('tolerates by default as many failures as classic Raft: ⌊(p − 1) / 2⌋ of p voters with a positive weight', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 30].map(defaultTolerateFailures)).toEqual([0, 0, 0, 1, 1, 2, 2, 3, 14]);
+    // Five voters: the two heaviest together stay below half, exactly as with tolerateFailures: 2.
+    const five = scoreMap([100, 90, 10, 10, 10]);
+    expect(toVoteWeights(five)).toEqual(toVoteWeights(five, { tolerateFailures: 2 }));
+    expect(guardHolds(toVoteWeights(five), 2)).toBe(true);
+    // One or two voters: no failure can be tolerated, and the default never makes the mapping fail.
+    expect(toVoteWeights(scoreMap([100, 20]), { reduce: false })).toEqual(scoreMap([100, 20]));
+    expect(toVoteWeights(scoreMap([60]))).toEqual(scoreMap([1]));
+    // Voters a zero score leaves without weight do not count: three positive of four → f = 1.
+    expect(toVoteWeights(scoreMap([100, 10, 10, 0]), { minWeight: 0, reduce: false })).toEqual(scoreMap([19, 10, 10, 0]));
+    expect(() => defaultTolerateFailures(-1)).toThrow(InvalidScoreInputError);
   });
 
   it('allows two voters with f = 0, one voter may then be a quorum', () => {
@@ -161,6 +186,33 @@ describe('toVoteWeights', () => {
         { numRuns: 200 },
       );
     });
+  });
+});
+
+describe('capForFaultTolerance', () => {
+  it('flattens only the heaviest, to the largest level the guard allows', () => {
+    const weights = new Map([['a', 5], ['b', 4], ['c', 3], ['d', 2], ['e', 1]]);
+    expect(capForFaultTolerance(weights, 2)).toEqual(new Map([['a', 2], ['b', 2], ['c', 2], ['d', 2], ['e', 1]]));
+    expect(capForFaultTolerance(weights, 1)).toEqual(weights);
+    expect(satisfiesFaultToleranceGuard(capForFaultTolerance(weights, 2), 2)).toBe(true);
+    // One more unit for the heaviest and the guard breaks: the cap is the largest possible.
+    expect(satisfiesFaultToleranceGuard(new Map([['a', 3], ['b', 3], ['c', 3], ['d', 2], ['e', 1]]), 2)).toBe(false);
+  });
+
+  it('rejects weights that are not integers ≥ 0, and unsatisfiable guards', () => {
+    expect(() => capForFaultTolerance(new Map([['a', 1.5], ['b', 1], ['c', 1]]), 1)).toThrow(InvalidScoreInputError);
+    expect(() => capForFaultTolerance(new Map([['a', -1], ['b', 1], ['c', 1]]), 1)).toThrow(InvalidScoreInputError);
+    expect(() => capForFaultTolerance(new Map([['a', 3], ['b', 0], ['c', 1]]), 1)).toThrow(FaultToleranceError);
+  });
+});
+
+describe('satisfiesFaultToleranceGuard', () => {
+  it('checks f heaviest < half, with f following the number of voters by default', () => {
+    const weights = new Map([['a', 3], ['b', 3], ['c', 1], ['d', 1], ['e', 1]]);
+    expect(satisfiesFaultToleranceGuard(weights, 1)).toBe(true); // 6 < 9
+    expect(satisfiesFaultToleranceGuard(weights, 2)).toBe(false); // 12 ≥ 9
+    expect(satisfiesFaultToleranceGuard(weights)).toBe(false); // f = 2 for five voters
+    expect(satisfiesFaultToleranceGuard(new Map([['a', 2], ['b', 1]]))).toBe(true); // f = 0 for two voters
   });
 });
 

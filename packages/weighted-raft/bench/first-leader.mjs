@@ -3,7 +3,7 @@
 // `hop` ticks of 5 ms (0 = delivered within the tick). Prints figures; asserts nothing.
 // Run: npx turbo run build --filter=@greenraft/weighted-raft && node packages/weighted-raft/bench/first-leader.mjs
 import { configuration } from '@greenraft/consensus';
-import { coreNetwork } from '@greenraft/raft';
+import { coreNetwork } from '@greenraft/raft/testing';
 import { rankElectionTimeout } from '../dist/index.js';
 
 const SEEDS = 500;

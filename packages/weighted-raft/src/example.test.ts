@@ -1,11 +1,24 @@
 // The README's example (and the @packageDocumentation one), run as a test on real timers:
-// the same code, with the printed values collected and checked.
-import type { ApplyInput, ClusterConfig, StateMachine } from '@greenraft/consensus';
-import { memoryStorage } from '@greenraft/raft';
+// the same code, importing from this package and the transport only, with the printed values collected and checked.
+import { readFileSync } from 'node:fs';
 import { memoryNetwork } from '@greenraft/transport-memory';
-import { type NodeScoreInput, type ScoringStrategy, customScoring, latencyScoring, paperScoring } from '@greenraft/weight-scoring';
 import { expect, it } from 'vitest';
-import { type ScoreInputsContext, type WeightedRaftNode, createWeightedRaftNode, measuredScoreInputs, satisfiesFaultToleranceGuard } from './index.js';
+import {
+  type ApplyInput,
+  type ClusterConfig,
+  type NodeScoreInput,
+  type ScoreInputsContext,
+  type ScoringStrategy,
+  type StateMachine,
+  type WeightedRaftNode,
+  createWeightedRaftNode,
+  customScoring,
+  latencyScoring,
+  measuredScoreInputs,
+  memoryStorage,
+  paperScoring,
+  satisfiesFaultToleranceGuard,
+} from './index.js';
 
 // The replicated state machine: a ledger of trades (@greenraft/power-market is the real one).
 class TradeLedger implements StateMachine<number> {
@@ -48,7 +61,9 @@ async function runCluster(scoring: ScoringStrategy, scoreInputs: (context: Score
       transport: network.transport(id),
       storage: memoryStorage(),
       stateMachine: new TradeLedger(),
-      weights: { g1: 3, g2: 2, c1: 3, c2: 1, c3: 1 }, // founding weights: c1 and g1 weigh most
+      // Founding weights: g1 and c1 weigh most. By default any 2 of 5 voters may crash, so the
+      // 2 heaviest must weigh less than half the total: 4 + 4 < 17 / 2.
+      weights: { g1: 4, g2: 3, c1: 4, c2: 3, c3: 3 },
       scoring,
       scoreInputs,
       epoch: 0, // new weights on demand; the default 1 applies them after every commit round
@@ -69,7 +84,8 @@ it('runs the README example: paper, latency and custom scoring on five weighted 
     await runCluster(paperScoring(), marketInputs), // the paper's scores (eq. 8–25)
     await runCluster(latencyScoring(), measuredScoreInputs), // faster acknowledgers weigh more
     await runCluster(
-      customScoring('green-first', (node, all) => (100 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates))),
+      // Your own strategy: half the score for everyone, the other half for green certificates.
+      customScoring('green-first', (node, all) => 50 + (50 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates))),
       marketInputs,
     ),
   ];
@@ -78,10 +94,28 @@ it('runs the README example: paper, latency and custom scoring on five weighted 
     expect(Object.keys(market)).toContain(leader);
     expect(changed).toBe(true);
     expect((config as ClusterConfig).outgoing).toBeUndefined();
-    expect(satisfiesFaultToleranceGuard(config.incoming.voters, 1)).toBe(true);
+    expect(satisfiesFaultToleranceGuard(config.incoming.voters, 2)).toBe(true);
     for (const weights of everyNode) expect([...weights]).toEqual([...config.incoming.voters]);
   }
-  // green-first: g1 holds the most certificates and ends up heaviest.
-  const green = results[2]!.config.incoming.voters;
-  expect(Math.max(...green.values())).toBe(green.get('g1'));
+  const weightsOf = (index: number) => Object.fromEntries(results[index]!.config.incoming.voters);
+  // paper: the scores do not depend on timing; the guard caps the three best at 46 so that no two weigh half.
+  expect(weightsOf(0)).toEqual({ g1: 46, g2: 46, c1: 46, c2: 31, c3: 16 });
+  // latency: voters the leader has not measured get the mean score, so none is starved of weight.
+  const latency = [...results[1]!.config.incoming.voters.values()];
+  expect(Math.min(...latency)).toBeGreaterThanOrEqual(Math.max(...latency) / 2);
+  // green-first: g1 holds the most certificates; g2 ties it at the guard's cap.
+  expect(weightsOf(2)).toEqual({ g1: 81, g2: 81, c1: 63, c2: 50, c3: 50 });
+});
+
+it('is the same snippet in the README and in the package documentation, and imports only what the install line names', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const blocks = [...readme.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map(([, lang, body]) => ({ lang, body: body! }));
+  expect(blocks.map((block) => block.lang)).toEqual(['sh', 'ts']);
+  const install = blocks[0]!.body.trim();
+  expect(install).toBe('npm install @greenraft/weighted-raft @greenraft/transport-memory');
+  const index = readFileSync(new URL('./index.ts', import.meta.url), 'utf8');
+  const documented = /@example\n \* ```ts\n([\s\S]*?) \* ```/.exec(index)![1]!.replace(/^ \* ?/gm, '');
+  expect(blocks[1]!.body).toBe(documented);
+  const imported = [...documented.matchAll(/from '([^']+)'/g)].map(([, name]) => name);
+  expect(new Set(imported)).toEqual(new Set(install.split(' ').slice(2)));
 });

@@ -5,13 +5,28 @@
  * applies through the log by joint consensus, participation tracking from commit quorums (eq. 19),
  * a fault-tolerance guard on the weights, and an optional preferred leader.
  *
+ * It is the one package a weighted cluster needs besides a transport: it re-exports the memory
+ * storage and the classic driver of `@greenraft/raft`, the scoring strategies of
+ * `@greenraft/weight-scoring`, and the types and errors of `@greenraft/consensus` that a user
+ * programs against (`npm install @greenraft/weighted-raft @greenraft/transport-memory`).
+ *
  * @example
  * ```ts
- * import type { ApplyInput, StateMachine } from '@greenraft/consensus';
- * import { memoryStorage } from '@greenraft/raft';
  * import { memoryNetwork } from '@greenraft/transport-memory';
- * import { type NodeScoreInput, type ScoringStrategy, customScoring, latencyScoring, paperScoring } from '@greenraft/weight-scoring';
- * import { type ScoreInputsContext, type WeightedRaftNode, createWeightedRaftNode, measuredScoreInputs } from '@greenraft/weighted-raft';
+ * import {
+ *   type ApplyInput,
+ *   type NodeScoreInput,
+ *   type ScoreInputsContext,
+ *   type ScoringStrategy,
+ *   type StateMachine,
+ *   type WeightedRaftNode,
+ *   createWeightedRaftNode,
+ *   customScoring,
+ *   latencyScoring,
+ *   measuredScoreInputs,
+ *   memoryStorage,
+ *   paperScoring,
+ * } from '@greenraft/weighted-raft';
  *
  * // The replicated state machine: a ledger of trades (@greenraft/power-market is the real one).
  * class TradeLedger implements StateMachine<number> {
@@ -48,7 +63,9 @@
  *       transport: network.transport(id),
  *       storage: memoryStorage(),
  *       stateMachine: new TradeLedger(),
- *       weights: { g1: 3, g2: 2, c1: 3, c2: 1, c3: 1 }, // founding weights: c1 and g1 weigh most
+ *       // Founding weights: g1 and c1 weigh most. By default any 2 of 5 voters may crash, so the
+ *       // 2 heaviest must weigh less than half the total: 4 + 4 < 17 / 2.
+ *       weights: { g1: 4, g2: 3, c1: 4, c2: 3, c3: 3 },
  *       scoring,
  *       scoreInputs,
  *       epoch: 0, // new weights on demand; the default 1 applies them after every commit round
@@ -66,23 +83,16 @@
  * await runCluster(paperScoring(), marketInputs); // the paper's scores (eq. 8–25)
  * await runCluster(latencyScoring(), measuredScoreInputs); // faster acknowledgers weigh more
  * await runCluster(
- *   customScoring('green-first', (node, all) => (100 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates))),
+ *   // Your own strategy: half the score for everyone, the other half for green certificates.
+ *   customScoring('green-first', (node, all) => 50 + (50 * node.greenCertificates) / Math.max(1, ...all.map((n) => n.greenCertificates))),
  *   marketInputs,
  * );
  * ```
  *
  * @packageDocumentation
  */
-export { rankElectionTimeout, weightRank } from './rank-timeout.js';
-export type { RankElectionTimeoutInit } from './rank-timeout.js';
-export { planWeightEpoch } from './weight-plan.js';
-export { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
-export type { WeightPlanInit } from './weight-plan.js';
-export { participationTracker } from './participation.js';
-export type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit, QuorumReport } from './participation.js';
-export { measuredScoreInputs } from './score-inputs.js';
-export type { ScoreInputsContext } from './score-inputs.js';
-export { createWeightedRaftNode } from './weighted-node.js';
+// Weighted Raft.
+export { WeightedRaftNode, createWeightedRaftNode } from './weighted-node.js';
 export type {
   InitialWeights,
   LeaderHandoverEvent,
@@ -90,10 +100,83 @@ export type {
   WeightEpochFailedEvent,
   WeightEpochFailure,
   WeightEpochOutcome,
+  WeightEpochSkipReason,
+  WeightEpochSkippedEvent,
   WeightEpochTrigger,
   WeightedElectionTimeout,
   WeightedRaftEvents,
-  WeightedRaftNode,
   WeightedRaftNodeInit,
   WeightsChangeEvent,
 } from './weighted-node.js';
+export { weightEpochScheduler } from './epoch-scheduler.js';
+export type { WeightEpochScheduler, WeightEpochSchedulerInit } from './epoch-scheduler.js';
+export { rankElectionTimeout, weightRank } from './rank-timeout.js';
+export type { RankElectionTimeoutInit } from './rank-timeout.js';
+export { planWeightEpoch } from './weight-plan.js';
+export type { WeightPlanInit } from './weight-plan.js';
+export { participationTracker } from './participation.js';
+export type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit, QuorumReport } from './participation.js';
+export { measuredScoreInputs } from './score-inputs.js';
+export type { ScoreInputsContext } from './score-inputs.js';
+
+// The rest of what a weighted cluster needs, so that the headline package and a transport suffice.
+// From @greenraft/raft: storage for tests and in-process clusters, and the classic Raft driver.
+export { createRaftNode, memoryStorage } from '@greenraft/raft';
+export type { MemoryStorage, MemoryStorageInit, RaftNode, RaftNodeInit } from '@greenraft/raft';
+// From @greenraft/weight-scoring: the strategies, the scores-to-weights mapping and its guard.
+export {
+  FaultToleranceError,
+  InvalidScoreInputError,
+  MissingScoreInputError,
+  PAPER_CONSENSUS_TIME_PARAMETERS,
+  PAPER_ELECTION_PARAMETERS,
+  ScoringError,
+  capForFaultTolerance,
+  composeScoring,
+  customScoring,
+  defaultTolerateFailures,
+  latencyScoring,
+  paperScoring,
+  satisfiesFaultToleranceGuard,
+  toVoteWeights,
+  uniformScoring,
+} from '@greenraft/weight-scoring';
+export type { LatencyScoringInit, NodeScoreInput, PaperParameters, ScoringStrategy, VoteWeightsInit, WeightedStrategy } from '@greenraft/weight-scoring';
+// From @greenraft/consensus: configurations, the types a state machine and a caller use, and the errors to catch.
+export {
+  AbortError,
+  ConfigurationError,
+  GreenraftError,
+  InvalidArgumentError,
+  InvalidMessageError,
+  NotLeaderError,
+  ProposalDroppedError,
+  StateMachineError,
+  StoppedError,
+  StorageError,
+  TimeoutError,
+  TransportError,
+  configuration,
+  configurationToJSON,
+  isGreenraftError,
+  totalWeight,
+} from '@greenraft/consensus';
+export type {
+  ApplyInput,
+  ClusterConfig,
+  CommitQuorum,
+  Configuration,
+  ConsensusEvents,
+  ConsensusNode,
+  GreenraftErrorCode,
+  Index,
+  NodeId,
+  NodeStatus,
+  OperationOptions,
+  ProposeResult,
+  Role,
+  StateMachine,
+  Storage,
+  Term,
+  Transport,
+} from '@greenraft/consensus';

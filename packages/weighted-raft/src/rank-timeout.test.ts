@@ -1,6 +1,6 @@
 import { InvalidArgumentError, configuration } from '@greenraft/consensus';
 import type { ClusterConfig, NodeId } from '@greenraft/consensus';
-import { coreNetwork } from '@greenraft/raft';
+import { coreNetwork } from '@greenraft/raft/testing';
 import type { ElectionTimeoutContext } from '@greenraft/raft';
 import { describe, expect, it } from 'vitest';
 import { rankElectionTimeout, weightRank } from './rank-timeout.js';

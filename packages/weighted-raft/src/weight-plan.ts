@@ -1,4 +1,4 @@
-import { ConfigurationError, InvalidArgumentError, validateConfiguration } from '@greenraft/consensus';
+import { ConfigurationError, InvalidArgumentError, integerOption, validateConfiguration } from '@greenraft/consensus';
 import type { ClusterConfig, Configuration, NodeId } from '@greenraft/consensus';
 import { FaultToleranceError, ScoringError, toVoteWeights } from '@greenraft/weight-scoring';
 
@@ -7,7 +7,9 @@ export interface WeightPlanInit {
   /**
    * f: the number of voters that may crash without blocking the cluster. The new weights keep the
    * f heaviest voters together strictly below half the total (the fault-tolerance guard).
-   * @default 1
+   * @default ⌊(n − 1) / 2⌋ for n voters with a positive weight (`defaultTolerateFailures` of
+   *   `@greenraft/weight-scoring`): the failures classic Raft survives, so weights never make the
+   *   cluster less available than classic Raft
    */
   tolerateFailures?: number;
   /**
@@ -23,27 +25,19 @@ export interface WeightPlanInit {
   minWeight?: number;
 }
 
-/** Validated {@link WeightPlanInit}, every default filled in. */
+/** Validated {@link WeightPlanInit}, every default filled in (`tolerateFailures` stays undefined: it follows the voters). */
 export interface ResolvedWeightPlan {
-  readonly tolerateFailures: number;
+  readonly tolerateFailures: number | undefined;
   readonly resolution: number;
   readonly minWeight: number;
-}
-
-/** Checks that an option is a safe integer ≥ `min`; shared with the weighted node's own options. */
-export function integerOption(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, not ${String(value)}`);
-  }
-  return value;
 }
 
 /** Checks a {@link WeightPlanInit} and fills in its defaults. */
 export function resolveWeightPlan(init: WeightPlanInit = {}): ResolvedWeightPlan {
   return {
-    tolerateFailures: integerOption('tolerateFailures', init.tolerateFailures ?? 1, 0),
-    resolution: integerOption('resolution', init.resolution ?? 100, 1),
-    minWeight: integerOption('minWeight', init.minWeight ?? 1, 0),
+    tolerateFailures: init.tolerateFailures === undefined ? undefined : integerOption('tolerateFailures', init.tolerateFailures, { min: 0 }),
+    resolution: integerOption('resolution', init.resolution ?? 100, { min: 1 }),
+    minWeight: integerOption('minWeight', init.minWeight ?? 1, { min: 0 }),
   };
 }
 
@@ -94,7 +88,7 @@ function sameProportions(a: ReadonlyMap<NodeId, number>, b: ReadonlyMap<NodeId, 
  * @throws InvalidArgumentError when a voter has no score, a score is outside [0, 100], or an
  *   option is invalid.
  * @throws ConfigurationError when no weights can satisfy the guard (fewer than 2f + 1 voters
- *   with a positive weight).
+ *   with a positive weight, for an explicit `tolerateFailures`: the default always can).
  *
  * @example
  * ```ts
@@ -102,7 +96,9 @@ function sameProportions(a: ReadonlyMap<NodeId, number>, b: ReadonlyMap<NodeId, 
  * import { planWeightEpoch } from '@greenraft/weighted-raft';
  *
  * const current = { incoming: configuration(['a', 'b', 'c', 'd', 'e']) };
- * const target = planWeightEpoch(current, new Map([['a', 90], ['b', 60], ['c', 30], ['d', 30], ['e', 30]]));
+ * const scores = new Map([['a', 90], ['b', 60], ['c', 30], ['d', 30], ['e', 30]]);
+ * planWeightEpoch(current, scores)?.voters; // Map { a → 22, b → 22, c → 15, d → 15, e → 15 }: any 2 of 5 may crash
+ * const target = planWeightEpoch(current, scores, { tolerateFailures: 1 });
  * // target.voters: Map { a → 3, b → 2, c → 1, d → 1, e → 1 }; then: core.proposeConfigChange(target)
  * ```
  */

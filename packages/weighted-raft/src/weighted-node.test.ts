@@ -10,12 +10,19 @@ import {
 import type { ClusterConfig, CommitQuorum, ConsensusNode, NodeId } from '@greenraft/consensus';
 import { memoryStorage } from '@greenraft/raft';
 import { memoryNetwork } from '@greenraft/transport-memory';
-import { paperScoring } from '@greenraft/weight-scoring';
+import { MissingScoreInputError, latencyScoring, paperScoring } from '@greenraft/weight-scoring';
 import type { NodeScoreInput } from '@greenraft/weight-scoring';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TradeLedger, VirtualCluster } from './cluster.test-utils.js';
+import { TradeLedger, VirtualCluster, trade } from './cluster.test-utils.js';
 import { planWeightEpoch } from './weight-plan.js';
-import type { LeaderHandoverEvent, WeightEpochFailedEvent, WeightsChangeEvent } from './weighted-node.js';
+import { measuredScoreInputs } from './score-inputs.js';
+import type {
+  LeaderHandoverEvent,
+  WeightEpochEvent,
+  WeightEpochFailedEvent,
+  WeightEpochSkippedEvent,
+  WeightsChangeEvent,
+} from './weighted-node.js';
 import { createWeightedRaftNode } from './weighted-node.js';
 
 const five = ['a', 'b', 'c', 'd', 'e'] as const;
@@ -47,7 +54,7 @@ const votersOf = (config: ClusterConfig): Record<NodeId, number> => configuratio
 
 describe('weighted Raft node: rank-based elections (eq. 7)', () => {
   it('elects the heaviest voter first with the paper\u2019s timeouts (100 + 5·n ms)', async () => {
-    cluster = new VirtualCluster(five, { weights: { a: 1, b: 2, c: 5, d: 3, e: 4 } });
+    cluster = new VirtualCluster(five, { weights: { a: 5, b: 6, c: 9, d: 7, e: 8 } });
     expect(five.map((id) => cluster!.node(id).electionRank())).toEqual([5, 4, 1, 3, 2]);
     await cluster.start();
     const leader = await cluster.leader();
@@ -59,7 +66,7 @@ describe('weighted Raft node: rank-based elections (eq. 7)', () => {
     for (let seed = 1; seed <= 6; seed++) {
       cluster = new VirtualCluster(
         five,
-        (id) => ({ weights: { a: 2, b: 4, c: 1, d: 5, e: 3 }, seed: seed * 7 + id.charCodeAt(0), electionTimeout: { stepMs: 20, jitterMs: 10 } }),
+        (id) => ({ weights: { a: 6, b: 8, c: 5, d: 9, e: 7 }, seed: seed * 7 + id.charCodeAt(0), electionTimeout: { stepMs: 20, jitterMs: 10 } }),
         { seed, defaultLink: { latency: { min: 1, max: 2 } } },
       );
       await cluster.start();
@@ -73,7 +80,8 @@ describe('weighted Raft node: rank-based elections (eq. 7)', () => {
 
 describe('weighted Raft node: weighted quorums', () => {
   it('commits with only the heavy voters\u2019 acknowledgements when the light ones are cut off', async () => {
-    cluster = new VirtualCluster(five, { weights: { a: 3, b: 3, c: 1, d: 1, e: 1 } });
+    // tolerateFailures 1: a and b together may hold the majority (the default for five voters, 2, forbids it).
+    cluster = new VirtualCluster(five, { weights: { a: 3, b: 3, c: 1, d: 1, e: 1 }, tolerateFailures: 1 });
     await cluster.start();
     expect(await cluster.leader()).toBe('a'); // a and b tie at 3: a ranks first by id
     cluster.network.partition(['a', 'b'], ['c', 'd', 'e']);
@@ -106,7 +114,7 @@ describe('weighted Raft node: weighted quorums', () => {
   });
 
   it('reports which acknowledgements formed each quorum, leader first, up to the one that completed it', async () => {
-    cluster = new VirtualCluster(five, { weights: { a: 3, b: 2, c: 2, d: 1, e: 1 } });
+    cluster = new VirtualCluster(five, { weights: { a: 5, b: 4, c: 4, d: 3, e: 3 } });
     await cluster.start();
     const leader = await cluster.leader();
     expect(leader).toBe('a');
@@ -247,9 +255,98 @@ describe('weighted Raft node: weight epochs through the log', () => {
   });
 });
 
+describe('weighted Raft node: skipped epochs are not failures', () => {
+  it('with epoch 1 on a healthy 3-node cluster, rounds that end while the weights change skip the epoch, and nothing fails', async () => {
+    const three = ['a', 'b', 'c'] as const;
+    const inputs = (): NodeScoreInput[] => three.map((id) => ({ id, ...market[id]! }));
+    cluster = new VirtualCluster(three, { bootstrap: configuration([...three]), scoreInputs: inputs, epoch: 1 });
+    const failures: WeightEpochFailedEvent[] = [];
+    const skipped: WeightEpochSkippedEvent[] = [];
+    const epochs: WeightEpochEvent[] = [];
+    for (const id of three) {
+      cluster.node(id).on('weightEpochFailed', (event) => failures.push(event));
+      cluster.node(id).on('weightEpochSkipped', (event) => skipped.push(event));
+      cluster.node(id).on('weightEpoch', (event) => epochs.push(event));
+    }
+    await cluster.start();
+    const leader = await cluster.leader();
+    // Round 1 starts an epoch; rounds 2 and 3 are proposed as soon as its C(old,new) is appended,
+    // so they commit while the change is in flight.
+    const more: Promise<unknown>[] = [];
+    cluster.node(leader).on('configChange', ({ config }) => {
+      if (config.outgoing !== undefined && more.length === 0) more.push(cluster!.node(leader).propose(trade('round 2')), cluster!.node(leader).propose(trade('round 3')));
+    });
+    await cluster.propose(leader, 'round 1');
+    await cluster.until(() => more.length === 2, 'the first epoch to append C(old,new)');
+    await cluster.settle(Promise.all(more));
+    await cluster.until(() => three.every((id) => cluster!.node(id).status().config.outgoing === undefined), 'the weight change to finish');
+    await cluster.advance(200);
+    expect(failures).toEqual([]);
+    expect(epochs.map((event) => [event.epoch, event.target !== undefined])).toEqual([[1, true]]);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const event of skipped) expect([event.trigger, event.reason]).toEqual(['schedule', 'changeInFlight']);
+    expect(skipped[0]!.error).toBeInstanceOf(ConfigurationError);
+    const weights = votersOf(cluster.node(leader).status().config);
+    expect(new Set(Object.values(weights)).size).toBeGreaterThan(1);
+    // A skipped epoch is not lost: the next round runs it (the market is unchanged, so are the weights).
+    await cluster.propose(leader, 'round 4');
+    expect(epochs.map((event) => [event.epoch, event.target !== undefined])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(epochs[1]!.round).toBeGreaterThan(skipped.at(-1)!.round);
+    expect(failures).toEqual([]);
+  });
+
+  it('reports applyWeights on a follower as skipped (notLeader), and rejects it', async () => {
+    cluster = new VirtualCluster(['a', 'b', 'c'], { bootstrap: configuration(['a', 'b', 'c']), scoreInputs: marketInputs, epoch: 0 });
+    const skipped: WeightEpochSkippedEvent[] = [];
+    const failures: WeightEpochFailedEvent[] = [];
+    cluster.node('b').on('weightEpochSkipped', (event) => skipped.push(event));
+    cluster.node('b').on('weightEpochFailed', (event) => failures.push(event));
+    await cluster.start();
+    expect(await cluster.leader()).toBe('a');
+    await expect(cluster.settle(cluster.node('b').applyWeights())).rejects.toBeInstanceOf(NotLeaderError);
+    expect(skipped.map((event) => [event.trigger, event.reason])).toEqual([['demand', 'notLeader']]);
+    expect((skipped[0]!.error as NotLeaderError).leader).toBe('a');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('weighted Raft node: latency scoring', () => {
+  it('does not starve the voters the leader has not measured yet (a zero-latency network)', async () => {
+    // tolerateFailures 1 lets weights differ widely, so starvation would show: unmeasured voters
+    // used to score 0 and get weight 1 against the measured ones' 100.
+    cluster = new VirtualCluster(five, { bootstrap: configuration([...five]), scoring: latencyScoring(), scoreInputs: measuredScoreInputs, tolerateFailures: 1 }, { defaultLink: {} });
+    await cluster.start();
+    const leader = await cluster.leader();
+    for (let round = 1; round <= 5; round++) await cluster.propose(leader, `round ${round}`);
+    await cluster.until(() => cluster!.node(leader).status().config.outgoing === undefined, 'the epochs to finish');
+    const measured = [...cluster.node(leader).participation().keys()];
+    // Only the acknowledgements that completed a quorum are measured: some voters never are.
+    expect(measured.length).toBeLessThan(five.length);
+    const weights = [...cluster.node(leader).voteWeights().values()];
+    expect(Math.min(...weights)).toBeGreaterThanOrEqual(Math.max(...weights) / 2);
+  });
+
+  it('fails loudly, changing nothing, when the strategy gets none of its inputs (latency scoring fed market figures)', async () => {
+    cluster = new VirtualCluster(five, { bootstrap: configuration([...five]), scoring: latencyScoring(), scoreInputs: marketInputs, epoch: 0 });
+    const failures: WeightEpochFailedEvent[] = [];
+    await cluster.start();
+    const leader = await cluster.leader();
+    cluster.node(leader).on('weightEpochFailed', (event) => failures.push(event));
+    const error = await cluster.settle(cluster.node(leader).applyWeights()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as Error).cause).toBeInstanceOf(MissingScoreInputError);
+    expect((error as Error).message).toContain('ackLatencyMs');
+    expect(failures.map((event) => event.reason)).toEqual(['scoring']);
+    expect(votersOf(cluster.node(leader).status().config)).toEqual({ a: 1, b: 1, c: 1, d: 1, e: 1 });
+  });
+});
+
 describe('weighted Raft node: preferred leader', () => {
   it('hands leadership to the heaviest voter once it has caught up, once per weight epoch', async () => {
-    cluster = new VirtualCluster(five, { weights: { a: 1, b: 1, c: 3, d: 1, e: 1 }, preferredLeader: true });
+    cluster = new VirtualCluster(five, { weights: { a: 2, b: 2, c: 3, d: 2, e: 2 }, preferredLeader: true });
     const handovers: LeaderHandoverEvent[] = [];
     for (const id of five) cluster.node(id).on('leaderHandover', (event) => handovers.push(event));
     cluster.network.isolate('c');
@@ -300,10 +397,21 @@ describe('weighted Raft node: participation (eq. 19)', () => {
 describe('createWeightedRaftNode: options', () => {
   const base = (id: NodeId) => ({ id, transport: memoryNetwork().transport(id), storage: memoryStorage(), stateMachine: new TradeLedger() });
 
-  it('rejects founding weights that break the fault-tolerance guard', () => {
-    expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 4, b: 1, c: 1, d: 1, e: 1 } })).toThrow(ConfigurationError);
-    expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 1 } })).toThrow(ConfigurationError);
-    expect(createWeightedRaftNode({ ...base('a'), weights: { a: 1 }, tolerateFailures: 0 }).status().config.incoming.voters.get('a')).toBe(1);
+  it('rejects founding weights that break the fault-tolerance guard, saying which weights to flatten', () => {
+    expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 4, b: 1, c: 1, d: 1, e: 1 }, tolerateFailures: 1 })).toThrow(ConfigurationError);
+    expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 5, b: 4, c: 3, d: 2, e: 1 } })).toThrow(
+      'the founding weights {"a":5,"b":4,"c":3,"d":2,"e":1} break the fault-tolerance guard: with tolerateFailures 2 (the default for 5 voters) ' +
+        'the 2 heaviest voter(s), a (5), b (4), must weigh less than half the total, but weigh 9 of 15; ' +
+        'flatten a, b, c to at most 2: {"a":2,"b":2,"c":2,"d":2,"e":1} keeps the guard',
+    );
+    // The advice is right: those weights are accepted.
+    expect(votersOf(createWeightedRaftNode({ ...base('a'), weights: { a: 2, b: 2, c: 2, d: 2, e: 1 } }).status().config)).toEqual({ a: 2, b: 2, c: 2, d: 2, e: 1 });
+    expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 1, b: 1 }, tolerateFailures: 1 })).toThrow(
+      'tolerateFailures 1 needs at least 3 voters with a positive weight; these weights give 2 a positive weight',
+    );
+    // One or two voters tolerate no failure by default.
+    expect(createWeightedRaftNode({ ...base('a'), weights: { a: 1 } }).status().config.incoming.voters.get('a')).toBe(1);
+    expect(votersOf(createWeightedRaftNode({ ...base('a'), weights: { a: 3, b: 1 } }).status().config)).toEqual({ a: 3, b: 1 });
   });
 
   it('rejects weights that do not name the bootstrap voters, and bad options', () => {

@@ -7,10 +7,12 @@ import {
   StoppedError,
   configuration,
   configurationToJSON,
+  integerOption,
   validateConfiguration,
 } from '@greenraft/consensus';
 import type {
   ClusterConfig,
+  CommitQuorum,
   Configuration,
   ConsensusEvents,
   ConsensusNode,
@@ -25,15 +27,23 @@ import type {
 } from '@greenraft/consensus';
 import { createRaftNode } from '@greenraft/raft';
 import type { RaftNode, RaftNodeInit } from '@greenraft/raft';
-import { paperScoring, ScoringError, voteTimeoutRank } from '@greenraft/weight-scoring';
+import {
+  FaultToleranceError,
+  ScoringError,
+  capForFaultTolerance,
+  defaultTolerateFailures,
+  paperScoring,
+  satisfiesFaultToleranceGuard,
+  voteTimeoutRank,
+} from '@greenraft/weight-scoring';
 import type { NodeScoreInput, ScoringStrategy } from '@greenraft/weight-scoring';
 import { EventEmitter } from 'eventemitter3';
+import { type WeightEpochScheduler, weightEpochScheduler } from './epoch-scheduler.js';
 import { participationTracker } from './participation.js';
 import type { NodeParticipation, ParticipationTracker, ParticipationTrackerInit } from './participation.js';
 import { rankElectionTimeout, resolveRankTimeout, weightRank } from './rank-timeout.js';
 import type { ScoreInputsContext } from './score-inputs.js';
-import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
-import { guardedVoteWeights, integerOption, planWeightEpoch, resolveWeightPlan } from './weight-plan.js';
+import { guardedVoteWeights, planWeightEpoch, resolveWeightPlan } from './weight-plan.js';
 import type { ResolvedWeightPlan } from './weight-plan.js';
 
 /**
@@ -46,16 +56,19 @@ export type InitialWeights =
   | Readonly<Record<NodeId, number>>
   | { readonly inputs: readonly NodeScoreInput[] };
 
-/** Why a weight epoch did not change the weights. */
+/** Why a weight epoch that ran failed. */
 export type WeightEpochFailure =
+  /** `scoreInputs` or the scoring strategy failed (inputs missing or invalid), or no weights satisfy the guard. */
+  | 'scoring'
+  /** The configuration change was proposed but did not complete (dropped, timed out, aborted, leadership lost, node stopped). */
+  | 'proposal';
+
+/** Why a weight epoch did not run: nothing was wrong, it was not its moment. */
+export type WeightEpochSkipReason =
+  /** A configuration change (an earlier epoch's or an operator's) is still in flight: one change at a time. */
+  | 'changeInFlight'
   /** This node is not (or no longer) the leader: only the leader proposes weights. */
   | 'notLeader'
-  /** A configuration change or another epoch is still in flight: one change at a time. */
-  | 'changeInFlight'
-  /** `scoreInputs` or the scoring strategy failed, or no weights satisfy the guard. */
-  | 'scoring'
-  /** The configuration change was proposed but did not complete (dropped, timed out, aborted). */
-  | 'proposal'
   /** The node stopped. */
   | 'stopped';
 
@@ -77,13 +90,23 @@ export interface WeightEpochEvent {
   readonly target: Configuration | undefined;
 }
 
-/** The `weightEpochFailed` event: an epoch changed nothing; a scheduled one is retried at the next epoch. */
+/** The `weightEpochSkipped` event: an epoch was due (or asked for) but could not run now; a scheduled one is tried again at the next round. */
+export interface WeightEpochSkippedEvent {
+  /** Commit rounds counted by this node when the epoch was skipped. */
+  readonly round: number;
+  readonly trigger: WeightEpochTrigger;
+  readonly reason: WeightEpochSkipReason;
+  /** What the node would have answered `applyWeights()` with (ConfigurationError, NotLeaderError, StoppedError). */
+  readonly error: GreenraftError;
+}
+
+/** The `weightEpochFailed` event: an epoch ran and failed, changing nothing; a scheduled one is retried at the next epoch. */
 export interface WeightEpochFailedEvent {
   readonly epoch: number;
   readonly round: number;
   readonly trigger: WeightEpochTrigger;
   readonly reason: WeightEpochFailure;
-  /** The underlying error (NotLeaderError, ConfigurationError, TimeoutError, ...). */
+  /** The underlying error (InvalidArgumentError, ConfigurationError, TimeoutError, ProposalDroppedError, ...). */
   readonly error: Error;
 }
 
@@ -110,8 +133,14 @@ export interface WeightedRaftEvents<Result = unknown> extends ConsensusEvents<Re
   /** On the leader: an epoch scored the voters (and proposed `target` if it is set). */
   weightEpoch: (event: WeightEpochEvent) => void;
   /**
-   * On the leader (or a node that thought it was): an epoch changed nothing, and why. A scheduled
-   * epoch reports its failure only here, never by throwing; `applyWeights()` also rejects.
+   * On the leader (or a node that thought it was): an epoch was due or asked for but did not run,
+   * and why (a change in flight, leadership moved, the node stopped). Not a failure: under load
+   * with `epoch: 1`, most rounds end while the previous epoch's change is still committing.
+   */
+  weightEpochSkipped: (event: WeightEpochSkippedEvent) => void;
+  /**
+   * On the leader: an epoch ran and failed, and why (scoring or the proposal). A scheduled epoch
+   * reports its failure only here, never by throwing; `applyWeights()` also rejects.
    */
   weightEpochFailed: (event: WeightEpochFailedEvent) => void;
   /** On the leader, with `preferredLeader`: it asked a heavier voter to take over. */
@@ -170,15 +199,22 @@ export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeIni
    */
   scoreInputs?: (context: ScoreInputsContext) => readonly NodeScoreInput[] | Promise<readonly NodeScoreInput[]>;
   /**
-   * Apply new weights every `epoch` commit rounds (a round: a commit quorum over user entries), as
-   * the paper does after each round; 0 applies them only on {@link WeightedRaftNode.applyWeights}.
+   * Apply new weights every `epoch` commit rounds, as the paper does after each round; 0 applies
+   * them only on {@link WeightedRaftNode.applyWeights}. A round is a commit quorum that committed
+   * client entries (see {@link weightEpochScheduler}); an epoch that falls due while a change is
+   * still in flight is skipped (`weightEpochSkipped`) and tried again at the next round.
    * @default 1
    */
   epoch?: number;
   /**
-   * f: computed weights keep the f heaviest voters strictly below half the total, so any f
-   * crashed voters never block the cluster and no node alone is a quorum.
-   * @default 1
+   * f: weights (founding and computed) keep the f heaviest voters strictly below half the total,
+   * so any f crashed voters never block the cluster and no f voters alone are a quorum. By
+   * default it follows the cluster: ⌊(n − 1) / 2⌋ for n voters with a positive weight, the
+   * failures classic Raft survives with n voters (1 of 3 or 4, 2 of 5 or 6, 3 of 7), so weighting
+   * never makes a cluster less available than classic Raft. Set it lower to let weights differ
+   * more (f = 1 on five voters lets two heavy voters hold most of the weight, and a cluster that
+   * survives any one crash, not any two).
+   * @default ⌊(n − 1) / 2⌋ of the configuration's n voters with a positive weight
    */
   tolerateFailures?: number;
   /**
@@ -226,48 +262,15 @@ export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeIni
   participation?: ParticipationTrackerInit;
 }
 
-/**
- * A running weighted Raft node: a {@link ConsensusNode} on the same engine as classic Raft, with
- * rank-based election timeouts, weight epochs applied by joint consensus, participation tracking
- * and an optional preferred leader. Create it with {@link createWeightedRaftNode}.
- */
-export interface WeightedRaftNode<Result = unknown> extends ConsensusNode<Result> {
-  /**
-   * Runs a weight epoch now, on the leader: scores the voters from `scoreInputs`, plans integer
-   * weights with the guard and, if they differ, moves to them by joint consensus. Resolves once
-   * C(new) is applied here (or at once when nothing changes). Epochs run one at a time: a call
-   * waits for the epoch in progress.
-   *
-   * @throws NotLeaderError on a follower; ConfigurationError when no `scoreInputs` is set, a
-   * change is in flight or no weights satisfy the guard; InvalidArgumentError when the inputs or
-   * scores are invalid; ProposalDroppedError, TimeoutError, AbortError, StoppedError.
-   */
-  applyWeights(options?: OperationOptions): Promise<WeightEpochOutcome>;
-  /** What this node measured while leading: per node, eq. 19 participation, quorum positions, latency. */
-  participation(): Map<NodeId, NodeParticipation>;
-  /** The voters' weights of the configuration in effect (its incoming half while joint). */
-  voteWeights(): ReadonlyMap<NodeId, number>;
-  /** This node's n_i of eq. 7 under the configuration in effect (1 = heaviest). */
-  electionRank(): number;
-  on<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E]): this;
-  off<E extends keyof WeightedRaftEvents<Result>>(event: E, listener?: WeightedRaftEvents<Result>[E]): this;
-  once<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E]): this;
+/** A skipped epoch, with the reason reported in `weightEpochSkipped`. */
+class EpochSkip {
+  constructor(
+    readonly reason: WeightEpochSkipReason,
+    readonly error: GreenraftError,
+  ) {}
 }
 
-const FORWARDED_EVENTS: readonly (keyof ConsensusEvents)[] = [
-  'stateChange',
-  'leaderChange',
-  'commit',
-  'apply',
-  'commitQuorum',
-  'configChange',
-  'snapshot',
-  'error',
-];
-
-type Listener = (...args: unknown[]) => void;
-
-/** An epoch that changed nothing, with the reason reported in `weightEpochFailed`. */
+/** A failed epoch, with the reason reported in `weightEpochFailed`. */
 class EpochFailure {
   constructor(
     readonly reason: WeightEpochFailure,
@@ -285,6 +288,40 @@ function sameWeights(a: ReadonlyMap<NodeId, number>, b: ReadonlyMap<NodeId, numb
   if (a.size !== b.size) return false;
   for (const [id, weight] of a) if (b.get(id) !== weight) return false;
   return true;
+}
+
+function positiveVoters(weights: ReadonlyMap<NodeId, number>): number {
+  let count = 0;
+  for (const weight of weights.values()) if (weight > 0) count++;
+  return count;
+}
+
+const weightsText = (weights: ReadonlyMap<NodeId, number>): string => JSON.stringify(Object.fromEntries(weights));
+
+/**
+ * Why `weights` break the guard for `failures`, and which weights to flatten: the f heaviest and
+ * what they weigh, then the smallest flattening that satisfies it (`capForFaultTolerance`).
+ */
+function guardAdvice(weights: ReadonlyMap<NodeId, number>, failures: number, defaulted: boolean): string {
+  const heaviest = [...voteTimeoutRank(weights)].filter(([, rank]) => rank <= failures).map(([id]) => id);
+  let total = 0;
+  for (const weight of weights.values()) total += weight;
+  const heavy = heaviest.reduce((sum, id) => sum + (weights.get(id) ?? 0), 0);
+  const f = `tolerateFailures ${failures}${defaulted ? ` (the default for ${positiveVoters(weights)} voters)` : ''}`;
+  const who = heaviest.map((id) => `${id} (${weights.get(id)})`).join(', ');
+  let flattened: Map<NodeId, number>;
+  try {
+    flattened = capForFaultTolerance(weights, failures);
+  } catch (error) {
+    if (!(error instanceof FaultToleranceError)) throw error;
+    return `${f} needs at least ${2 * failures + 1} voters with a positive weight; these weights give ${positiveVoters(weights)} a positive weight`;
+  }
+  const lowered = [...weights.keys()].filter((id) => flattened.get(id) !== weights.get(id));
+  const cap = Math.max(...flattened.values());
+  return (
+    `with ${f} the ${failures} heaviest voter(s), ${who}, must weigh less than half the total, but weigh ${heavy} of ${total}; ` +
+    `flatten ${lowered.join(', ')} to at most ${cap}: ${weightsText(flattened)} keeps the guard`
+  );
 }
 
 /** The founding configuration: `bootstrap` with `weights` applied, checked against the guard. */
@@ -315,22 +352,41 @@ function foundingConfiguration(
     }
     founding = configuration(voters, bootstrap?.learners ?? []);
   }
-  if (founding !== undefined && !satisfiesFaultToleranceGuard(founding.voters, plan.tolerateFailures)) {
-    throw new ConfigurationError(
-      `the founding weights ${JSON.stringify(configurationToJSON(founding).voters)} break the fault-tolerance guard: ` +
-        `the ${plan.tolerateFailures} heaviest voter(s) must weigh less than half the total (lower tolerateFailures for a smaller cluster)`,
-    );
+  if (founding !== undefined) {
+    const failures = plan.tolerateFailures ?? defaultTolerateFailures(positiveVoters(founding.voters));
+    if (!satisfiesFaultToleranceGuard(founding.voters, failures)) {
+      throw new ConfigurationError(
+        `the founding weights ${weightsText(founding.voters)} break the fault-tolerance guard: ` +
+          guardAdvice(founding.voters, failures, plan.tolerateFailures === undefined),
+      );
+    }
   }
   return founding;
 }
 
-class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
+/**
+ * A running weighted Raft node: a {@link ConsensusNode} on the same engine as classic Raft, with
+ * rank-based election timeouts, weight epochs applied by joint consensus, participation tracking
+ * and an optional preferred leader. It is an eventemitter3 `EventEmitter` of
+ * {@link WeightedRaftEvents}. Create it with {@link createWeightedRaftNode}.
+ *
+ * @example
+ * ```ts
+ * import { type WeightedRaftNode, createWeightedRaftNode } from '@greenraft/weighted-raft';
+ *
+ * const node: WeightedRaftNode<number> = createWeightedRaftNode(init); // init as in createWeightedRaftNode's example
+ * node.on('weightsChange', ({ weights, index }) => console.log(`weights at index ${index}:`, weights));
+ * node.on('weightEpochSkipped', ({ reason }) => console.log('epoch skipped:', reason)); // e.g. changeInFlight
+ * node.on('weightEpochFailed', ({ reason, error }) => console.error(`epoch failed (${reason}):`, error.message));
+ * await node.start();
+ * ```
+ */
+export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof WeightedRaftEvents> implements ConsensusNode<Result> {
   readonly id: NodeId;
   readonly #inner: RaftNode<Result>;
-  readonly #events = new EventEmitter();
   readonly #scoring: ScoringStrategy;
   readonly #scoreInputs: WeightedRaftNodeInit<Result>['scoreInputs'];
-  readonly #epochRounds: number;
+  readonly #schedule: WeightEpochScheduler;
   readonly #plan: ResolvedWeightPlan;
   readonly #preferredLeader: boolean;
   readonly #handoverCheckMs: number;
@@ -339,10 +395,9 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
   #role: Role = 'follower';
   #weights: ReadonlyMap<NodeId, number>;
   #stopped = false;
-  #userEntriesSinceQuorum = false;
-  #roundsSinceEpoch = 0;
   #epochs = 0;
-  #epochRunning = false;
+  /** An epoch is queued or running: a due one waits for the next round (skipped, changeInFlight). */
+  #epochBusy = false;
   #epochQueue: Promise<unknown> = Promise.resolve();
   #handoverEpoch: string | undefined;
   /** The voters' configuration the two fields below were derived from (the core keeps one object per configuration). */
@@ -353,7 +408,10 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
   #handoverCandidate: NodeId | undefined;
   #handoverTimer: ReturnType<typeof setInterval> | undefined;
 
+  /** Prefer {@link createWeightedRaftNode}; the options are the same. */
   constructor(init: WeightedRaftNodeInit<Result>) {
+    super();
+    if (init === null || typeof init !== 'object') throw new InvalidArgumentError('createWeightedRaftNode needs an options object');
     const {
       weights,
       scoring,
@@ -371,7 +429,7 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     const tickMs = init.tickMs ?? 5;
     const timeout = resolveRankTimeout({ ...electionTimeout, tickMs });
     this.#plan = resolveWeightPlan({ tolerateFailures, resolution: weightResolution, minWeight });
-    this.#epochRounds = integerOption('epoch', epoch ?? 1, 0);
+    this.#schedule = weightEpochScheduler({ epoch: epoch ?? 1 });
     if (scoreInputs !== undefined && typeof scoreInputs !== 'function') throw new InvalidArgumentError('scoreInputs must be a function');
     this.#scoring = scoring ?? paperScoring();
     if (typeof this.#scoring?.score !== 'function') throw new InvalidArgumentError('scoring must be a ScoringStrategy with a score function');
@@ -379,10 +437,10 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     this.#preferredLeader = preferredLeader ?? false;
     this.#tracker = participationTracker(participation);
     const founding = foundingConfiguration(bootstrap, weights, this.#scoring, this.#plan);
-    const electionTicks = integerOption('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), 2);
+    const electionTicks = integerOption('electionTicks', init.electionTicks ?? Math.max(2, Math.ceil(timeout.baseMs / tickMs)), { min: 2 });
     const heartbeatTicks = init.heartbeatTicks ?? Math.max(1, Math.floor(electionTicks / 10));
     this.#handoverCheckMs = tickMs * heartbeatTicks * 2;
-    this.#inner = createRaftNode<Result>({
+    const inner = createRaftNode<Result>({
       ...raftInit,
       tickMs,
       electionTicks,
@@ -390,17 +448,70 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
       bootstrap: founding,
       policy: rankElectionTimeout({ ...timeout }),
     });
-    this.id = this.#inner.id;
+    this.#inner = inner;
+    this.id = inner.id;
     this.#weights = founding?.voters ?? new Map();
-    for (const event of FORWARDED_EVENTS) {
-      this.#inner.on(event, (...args: unknown[]) => this.#events.emit(event, ...args));
-    }
-    this.#inner.on('stateChange', ({ to }) => this.#onRole(to));
-    this.#inner.on('apply', () => {
-      if (this.#role === 'leader') this.#userEntriesSinceQuorum = true;
+    // The engine's events, forwarded as they are; the weighted bookkeeping listens first.
+    inner.on('stateChange', (event) => {
+      this.#onRole(event.to, event.term);
+      this.emit('stateChange', event);
     });
-    this.#inner.on('commitQuorum', (quorum) => this.#onCommitQuorum(quorum));
-    this.#inner.on('configChange', ({ index, config }) => this.#onConfigChange(index, config));
+    inner.on('leaderChange', (event) => this.emit('leaderChange', event));
+    inner.on('commit', (event) => this.emit('commit', event));
+    inner.on('apply', (event) => {
+      if (this.#role === 'leader') this.#schedule.committed(event.index);
+      this.emit('apply', event);
+    });
+    inner.on('commitQuorum', (quorum) => {
+      this.emit('commitQuorum', quorum);
+      this.#onCommitQuorum(quorum);
+    });
+    inner.on('configChange', (event) => {
+      this.emit('configChange', event);
+      this.#onConfigChange(event.index, event.config);
+    });
+    inner.on('snapshot', (event) => this.emit('snapshot', event));
+    inner.on('error', (error) => this.emit('error', error));
+  }
+
+  // ------------------------------------------------------------------ typed events
+
+  override on<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
+    return super.on(event, listener, context);
+  }
+
+  override addListener<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
+    return super.addListener(event, listener, context);
+  }
+
+  override once<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
+    return super.once(event, listener, context);
+  }
+
+  override off<E extends keyof WeightedRaftEvents<Result>>(
+    event: E,
+    listener?: WeightedRaftEvents<Result>[E],
+    context?: unknown,
+    once?: boolean,
+  ): this {
+    return super.off(event, listener, context, once);
+  }
+
+  override removeListener<E extends keyof WeightedRaftEvents<Result>>(
+    event: E,
+    listener?: WeightedRaftEvents<Result>[E],
+    context?: unknown,
+    once?: boolean,
+  ): this {
+    return super.removeListener(event, listener, context, once);
+  }
+
+  override listeners<E extends keyof WeightedRaftEvents<Result>>(event: E): WeightedRaftEvents<Result>[E][] {
+    return super.listeners(event);
+  }
+
+  override emit<E extends keyof WeightedRaftEvents<Result>>(event: E, ...args: Parameters<WeightedRaftEvents<Result>[E]>): boolean {
+    return super.emit(event, ...args);
   }
 
   // ------------------------------------------------------------------ ConsensusNode
@@ -441,68 +552,60 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     return this.#inner.status();
   }
 
-  on<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E]): this {
-    this.#events.on(event, listener as unknown as Listener);
-    return this;
-  }
-
-  off<E extends keyof WeightedRaftEvents<Result>>(event: E, listener?: WeightedRaftEvents<Result>[E]): this {
-    this.#events.off(event, listener as unknown as Listener | undefined);
-    return this;
-  }
-
-  once<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E]): this {
-    this.#events.once(event, listener as unknown as Listener);
-    return this;
-  }
-
   // ------------------------------------------------------------------ weighted
 
+  /**
+   * Runs a weight epoch now, on the leader: scores the voters from `scoreInputs`, plans integer
+   * weights with the guard and, if they differ, moves to them by joint consensus. Resolves once
+   * C(new) is applied here (or at once when nothing changes). Epochs run one at a time: a call
+   * waits for the epoch in progress. An epoch that cannot run now is reported by
+   * `weightEpochSkipped` as well as by the rejection; one that runs and fails, by `weightEpochFailed`.
+   *
+   * @throws NotLeaderError on a follower; ConfigurationError when no `scoreInputs` is set, a
+   * change is in flight or no weights satisfy the guard; InvalidArgumentError when the inputs or
+   * scores are invalid or missing (its `cause` is the scoring error); ProposalDroppedError,
+   * TimeoutError, AbortError, StoppedError.
+   */
   applyWeights(options: OperationOptions = {}): Promise<WeightEpochOutcome> {
     if (options.signal?.aborted === true) {
       return Promise.reject(new AbortError('the weight epoch was aborted before it started', { cause: options.signal.reason }));
     }
-    const run = this.#epochQueue.then(() => this.#runEpoch('demand', options));
-    this.#epochQueue = run.catch(() => undefined);
-    return run;
+    return this.#enqueueEpoch('demand', options);
   }
 
+  /** What this node measured while leading: per node, eq. 19 participation, quorum positions, latency. */
   participation(): Map<NodeId, NodeParticipation> {
     return this.#tracker.participation();
   }
 
+  /** The voters' weights of the configuration in effect (its incoming half while joint). */
   voteWeights(): ReadonlyMap<NodeId, number> {
     return this.#inner.status().config.incoming.voters;
   }
 
+  /** This node's n_i of eq. 7 under the configuration in effect (1 = heaviest). */
   electionRank(): number {
     return weightRank(this.#inner.status().config, this.id);
   }
 
   // ------------------------------------------------------------------ internals
 
-  #emit<E extends keyof WeightedRaftEvents<Result>>(event: E, payload: Parameters<WeightedRaftEvents<Result>[E]>[0]): void {
-    this.#events.emit(event, payload);
-  }
-
-  #onRole(role: Role): void {
+  #onRole(role: Role, term: Term): void {
     this.#role = role;
-    if (role !== 'leader') {
-      this.#userEntriesSinceQuorum = false;
-      this.#roundsSinceEpoch = 0;
-    }
+    this.#schedule.leadership(role === 'leader' ? String(term) : undefined);
   }
 
-  #onCommitQuorum(quorum: Parameters<ConsensusEvents['commitQuorum']>[0]): void {
-    // A round is a quorum that committed user entries: the no-op and configuration entries do not
-    // count, so a weight change never triggers the next one by itself.
-    if (this.#userEntriesSinceQuorum) {
-      this.#userEntriesSinceQuorum = false;
+  #onCommitQuorum(quorum: CommitQuorum): void {
+    if (this.#schedule.quorum(quorum.index)) {
       this.#tracker.record(quorum);
-      this.#roundsSinceEpoch++;
-      if (this.#epochRounds > 0 && this.#scoreInputs !== undefined && this.#roundsSinceEpoch >= this.#epochRounds) {
-        this.#roundsSinceEpoch = 0;
-        this.#scheduleEpoch();
+      if (this.#schedule.due && this.#scoreInputs !== undefined) {
+        if (this.#epochBusy) {
+          // The previous epoch is still moving the weights: this one waits for the next round.
+          this.#emitSkip('schedule', new EpochSkip('changeInFlight', new ConfigurationError('the previous weight epoch is still in progress')));
+        } else {
+          // A scheduled epoch's failures are reported by event only, never thrown.
+          this.#enqueueEpoch('schedule', {}).catch(() => undefined);
+        }
       }
     }
     this.#maybeHandOver();
@@ -514,83 +617,94 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     const previous = this.#weights;
     if (sameWeights(previous, config.incoming.voters)) return;
     this.#weights = config.incoming.voters;
-    this.#emit('weightsChange', { index, weights: config.incoming.voters, previous, config });
+    this.emit('weightsChange', { index, weights: config.incoming.voters, previous, config });
     this.#maybeHandOver();
   }
 
-  #scheduleEpoch(): void {
-    if (this.#epochRunning) {
-      this.#reportFailure(++this.#epochs, 'schedule', new EpochFailure('changeInFlight', new ConfigurationError('the previous weight epoch is still in progress')));
-      return;
-    }
-    const run = this.#epochQueue.then(() => this.#runEpoch('schedule', {}));
-    // A scheduled epoch's failures are reported by event only, never thrown.
-    this.#epochQueue = run.catch(() => undefined);
+  #enqueueEpoch(trigger: WeightEpochTrigger, options: OperationOptions): Promise<WeightEpochOutcome> {
+    this.#epochBusy = true;
+    const run = this.#epochQueue.then(() => this.#runEpoch(trigger, options));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#epochQueue = settled;
+    settled.then(() => {
+      if (this.#epochQueue === settled) this.#epochBusy = false;
+    });
+    return run;
   }
 
   async #runEpoch(trigger: WeightEpochTrigger, options: OperationOptions): Promise<WeightEpochOutcome> {
-    const epoch = ++this.#epochs;
-    this.#epochRunning = true;
+    let epoch = 0;
     try {
-      return await this.#epochSteps(epoch, trigger, options);
+      const config = this.#leaderConfig();
+      epoch = ++this.#epochs;
+      const outcome = await this.#epochSteps(epoch, trigger, config, options);
+      this.#schedule.ran();
+      return outcome;
     } catch (caught) {
+      if (caught instanceof EpochSkip) {
+        // Not run: a scheduled epoch stays due and is tried again at the next round.
+        this.#emitSkip(trigger, caught);
+        throw caught.error;
+      }
+      this.#schedule.ran();
       const failure = caught instanceof EpochFailure ? caught : new EpochFailure('proposal', asGreenraftError(caught, 'the weight epoch failed'));
-      this.#reportFailure(epoch, trigger, failure);
+      this.emit('weightEpochFailed', { epoch, round: this.#tracker.rounds, trigger, reason: failure.reason, error: failure.error });
       throw failure.error;
-    } finally {
-      this.#epochRunning = false;
     }
+  }
+
+  #emitSkip(trigger: WeightEpochTrigger, skip: EpochSkip): void {
+    this.emit('weightEpochSkipped', { round: this.#tracker.rounds, trigger, reason: skip.reason, error: skip.error });
   }
 
   /** The leader's checks, repeated after every wait: leadership may have moved meanwhile. */
   #leaderConfig(): ClusterConfig {
-    if (this.#stopped) throw new EpochFailure('stopped', new StoppedError());
+    if (this.#stopped) throw new EpochSkip('stopped', new StoppedError());
     const status = this.#inner.status();
-    if (status.role !== 'leader') throw new EpochFailure('notLeader', new NotLeaderError(status.leader));
+    if (status.role !== 'leader') throw new EpochSkip('notLeader', new NotLeaderError(status.leader));
     if (status.config.outgoing !== undefined) {
-      throw new EpochFailure('changeInFlight', new ConfigurationError('a configuration change is still in progress'));
+      throw new EpochSkip('changeInFlight', new ConfigurationError('a configuration change is still in progress'));
     }
     return status.config;
   }
 
-  async #epochSteps(epoch: number, trigger: WeightEpochTrigger, options: OperationOptions): Promise<WeightEpochOutcome> {
+  async #epochSteps(epoch: number, trigger: WeightEpochTrigger, current: ClusterConfig, options: OperationOptions): Promise<WeightEpochOutcome> {
     const round = this.#tracker.rounds;
     if (options.signal?.aborted === true) {
       throw new EpochFailure('proposal', new AbortError('the weight epoch was aborted', { cause: options.signal.reason }));
     }
-    let config = this.#leaderConfig();
     const scoreInputs = this.#scoreInputs;
     if (scoreInputs === undefined) {
       throw new EpochFailure('scoring', new ConfigurationError('no scoreInputs were given: there is nothing to score the voters from'));
     }
     let scores: Map<NodeId, number>;
     try {
-      const inputs = await scoreInputs({ voters: config.incoming.voters, participation: this.#tracker.participation(), round, epoch });
+      const inputs = await scoreInputs({ voters: current.incoming.voters, participation: this.#tracker.participation(), round, epoch });
       scores = this.#scoring.score(inputs);
     } catch (error) {
       throw new EpochFailure('scoring', asGreenraftError(error, `scoring with ${this.#scoring.name} failed`));
     }
-    config = this.#leaderConfig();
+    // Scoring may have awaited: check leadership and changes in flight again.
+    const config = this.#leaderConfig();
     let target: Configuration | undefined;
     try {
       target = planWeightEpoch(config, scores, this.#plan);
     } catch (error) {
       throw new EpochFailure('scoring', asGreenraftError(error, 'planning the weights failed'));
     }
-    this.#emit('weightEpoch', { epoch, round, trigger, strategy: this.#scoring.name, scores, target });
+    this.emit('weightEpoch', { epoch, round, trigger, strategy: this.#scoring.name, scores, target });
     if (target === undefined) return { changed: false, scores, config };
     try {
       const final = await this.#inner.changeConfiguration(target, options);
       return { changed: true, scores, config: final };
     } catch (error) {
-      const reason: WeightEpochFailure =
-        error instanceof NotLeaderError ? 'notLeader' : error instanceof ConfigurationError ? 'changeInFlight' : error instanceof StoppedError ? 'stopped' : 'proposal';
-      throw new EpochFailure(reason, asGreenraftError(error, 'the weight change failed'));
+      // Refused before anything was appended: another change got in first.
+      if (error instanceof ConfigurationError) throw new EpochSkip('changeInFlight', error);
+      throw new EpochFailure('proposal', asGreenraftError(error, 'the weight change failed'));
     }
-  }
-
-  #reportFailure(epoch: number, trigger: WeightEpochTrigger, failure: EpochFailure): void {
-    this.#emit('weightEpochFailed', { epoch, round: this.#tracker.rounds, trigger, reason: failure.reason, error: failure.error });
   }
 
   /** Preferred leader: hand over to the heaviest voter once it is caught up, at most once per weight epoch. */
@@ -616,31 +730,30 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
     if (heaviest === undefined) return;
     if (status.progress?.get(heaviest)?.match !== status.lastIndex) return;
     this.#handoverEpoch = epochKey;
-    this.#emit('leaderHandover', { from: this.id, to: heaviest, term: status.term });
+    this.emit('leaderHandover', { from: this.id, to: heaviest, term: status.term });
     // The outcome shows in leaderChange; a handover that fails is not retried in this epoch.
     this.#inner.transferLeadership(heaviest).catch(() => undefined);
   }
 }
 
 /**
- * Creates a weighted Raft node: the same engine as classic Raft (`createRaftNode` from
- * `@greenraft/raft`) with the paper's rank-based election timeouts (eq. 7), quorums weighted by
- * the configuration, weight epochs that the leader computes from `scoreInputs` with a
- * `ScoringStrategy` and applies by joint consensus, participation tracking from commit quorums
- * (eq. 19), and an optional preferred leader. Call `start()` to run it.
+ * Creates a weighted Raft node: the same engine as classic Raft (`createRaftNode`) with the
+ * paper's rank-based election timeouts (eq. 7), quorums weighted by the configuration, weight
+ * epochs that the leader computes from `scoreInputs` with a `ScoringStrategy` and applies by joint
+ * consensus, participation tracking from commit quorums (eq. 19), and an optional preferred
+ * leader. Call `start()` to run it.
  *
  * Only the leader proposes weights, and only through the log: followers never change weights
  * locally, so two nodes never count votes with different weight vectors outside joint consensus.
  *
- * @throws ConfigurationError when the founding weights break the fault-tolerance guard or do not
- * match `bootstrap`; InvalidArgumentError for any other invalid option.
+ * @throws ConfigurationError when the founding weights break the fault-tolerance guard (the
+ * message says which weights to flatten, and to what) or do not match `bootstrap`;
+ * InvalidArgumentError for any other invalid option.
  *
  * @example
  * ```ts
- * import { memoryStorage } from '@greenraft/raft';
+ * import { createWeightedRaftNode, latencyScoring, measuredScoreInputs, memoryStorage } from '@greenraft/weighted-raft';
  * import { memoryNetwork } from '@greenraft/transport-memory';
- * import { createWeightedRaftNode, measuredScoreInputs } from '@greenraft/weighted-raft';
- * import { latencyScoring } from '@greenraft/weight-scoring';
  *
  * const network = memoryNetwork();
  * const node = createWeightedRaftNode({
@@ -656,6 +769,5 @@ class WeightedRaftNodeImpl<Result> implements WeightedRaftNode<Result> {
  * ```
  */
 export function createWeightedRaftNode<Result = unknown>(init: WeightedRaftNodeInit<Result>): WeightedRaftNode<Result> {
-  if (init === null || typeof init !== 'object') throw new InvalidArgumentError('createWeightedRaftNode needs an options object');
-  return new WeightedRaftNodeImpl<Result>(init);
+  return new WeightedRaftNode<Result>(init);
 }

@@ -12,28 +12,6 @@ import type {
   Term,
 } from '@greenraft/consensus';
 
-/**
- * Known bugs the core can be built with, to prove that the simulator's checkers catch them.
- * Never set outside tests and the `greenraft sim --inject-bug` command.
- */
-export type EngineBug =
-  | 'commit-without-quorum'
-  | 'vote-twice'
-  | 'apply-uncommitted'
-  | 'forget-term-on-restart'
-  | 'read-without-quorum'
-  | 'config-applied-on-commit';
-
-/** Every {@link EngineBug}, for CLIs and tests. */
-export const ENGINE_BUGS: readonly EngineBug[] = [
-  'commit-without-quorum',
-  'vote-twice',
-  'apply-uncommitted',
-  'forget-term-on-restart',
-  'read-without-quorum',
-  'config-applied-on-commit',
-];
-
 /** What an election-timeout policy sees each time a node resets its election timer. */
 export interface ElectionTimeoutContext {
   readonly id: NodeId;
@@ -75,11 +53,20 @@ export interface RaftCoreOptions {
   heartbeatTicks?: number;
   /** Uniform PRNG in [0, 1). @default a PRNG seeded from `seed` */
   random?: () => number;
-  /** Seed for the default PRNG. @default 1 */
+  /**
+   * Seed for the default PRNG (election jitter).
+   * @default a hash of `id`, so nodes with different ids draw different election timeouts
+   */
   seed?: number;
   /** Pre-vote (thesis §9.6): a partitioned node does not disrupt the cluster when it returns. @default true */
   preVote?: boolean;
-  /** Check-quorum: a leader steps down when it has not heard from a quorum for an election timeout. @default true */
+  /**
+   * Check-quorum (thesis §6.2): a leader steps down when it has not heard from a quorum for an
+   * election timeout (a new leader counts only itself at the start of its term), and a voter that
+   * heard from a leader within an election timeout ignores candidates (the leader lease). Without
+   * it, voters grant pre-votes whenever the candidate's log is up to date.
+   * @default true
+   */
   checkQuorum?: boolean;
   /** Max AppendRequests in flight per follower in replicate state. @default 256 */
   maxInflightMessages?: number;
@@ -93,8 +80,6 @@ export interface RaftCoreOptions {
   snapshotChunkBytes?: number;
   /** Protocol policies. */
   policy?: RaftPolicy;
-  /** Build the core with a known bug (checker validation only). */
-  bug?: EngineBug;
   /**
    * UNSAFE, never use it: vote weights read from local, unreplicated state. When it returns a map,
    * every quorum this core counts (votes, commits, check-quorum, reads) uses those weights for the
@@ -154,7 +139,7 @@ export interface CoreCommitQuorum {
  * 1. persist `snapshot`, `entries` and `hardState` in one atomic, durable storage batch;
  * 2. then send `messages`;
  * 3. restore `snapshot` into the state machine, then apply `committedEntries` in order;
- * 4. serve `readStates` once the applied index reaches each one's index;
+ * 4. serve `readStates` once the applied index reaches each one's index, and fail `droppedReads`;
  * 5. call `advance(ready)`.
  */
 export interface Ready {
@@ -168,6 +153,12 @@ export interface Ready {
   readonly committedEntries: readonly LogEntry[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
+  /**
+   * Contexts of this node's reads ({@link RaftCore.readIndex}) that will never be served: the
+   * leader lost leadership before confirming them, or answered that it cannot serve them. Fail
+   * them at once; retrying is safe.
+   */
+  readonly droppedReads: readonly string[];
   readonly commitQuorums: readonly CoreCommitQuorum[];
 }
 

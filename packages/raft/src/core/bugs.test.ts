@@ -1,10 +1,8 @@
 /** Each injectable EngineBug visibly changes behaviour (so the simulator's checkers have something to catch). */
-import type { EngineBug } from './api.js';
-import { ENGINE_BUGS } from './api.js';
 import { describe, expect, it } from 'vitest';
+import { type CoreNetwork, coreNetwork, ENGINE_BUGS, type EngineBug, engineBugOptions, utf8 } from '../testing.js';
 import { classic, drain } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
 
 function electedWith(bug: EngineBug | undefined): CoreNetwork {
   const net = coreNetwork({ bootstrap: classic(), options: (id) => (id === '1' && bug ? { bug } : {}) });
@@ -36,7 +34,7 @@ describe('injected engine bugs', () => {
 
   it('vote-twice: a follower grants a second vote in the same term', () => {
     const votes = (bug?: EngineBug) => {
-      const core = new RaftCore({ id: '1', bootstrap: classic(), ...(bug ? { bug } : {}) });
+      const core = new RaftCore({ id: '1', bootstrap: classic(), ...engineBugOptions(bug) });
       for (const from of ['2', '3']) {
         core.step({ type: 'voteRequest', from, to: '1', term: 1, preVote: false, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
       }
@@ -62,7 +60,7 @@ describe('injected engine bugs', () => {
       const first = new RaftCore({ id: '1', bootstrap: classic() });
       first.step({ type: 'voteRequest', from: '2', to: '1', term: 3, preVote: false, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
       const hardState = drain(first).hardState!;
-      const again = new RaftCore({ id: '1', bootstrap: classic(), state: { hardState, snapshot: undefined, entries: [] }, ...(bug ? { bug } : {}) });
+      const again = new RaftCore({ id: '1', bootstrap: classic(), state: { hardState, snapshot: undefined, entries: [] }, ...engineBugOptions(bug) });
       const termAfterRestart = again.term;
       again.step({ type: 'voteRequest', from: '3', to: '1', term: 3, preVote: false, lastLogIndex: 0, lastLogTerm: 0, transfer: false });
       const granted = drain(again).messages.some((m) => m.type === 'voteResponse' && m.granted);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { classic } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
 import { seededRandom } from '@greenraft/consensus';
-import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
+import { type CoreNetwork, coreNetwork, utf8 } from '../testing.js';
 
 const ids = ['1', '2', '3', '4', '5'];
 

@@ -5,7 +5,7 @@
  */
 import { configuration } from '@greenraft/consensus';
 import { bench, describe } from 'vitest';
-import { coreNetwork, utf8 } from './testing.js';
+import { coreNetwork, utf8 } from '../testing.js';
 
 const ids = ['1', '2', '3', '4', '5'];
 const payload = utf8('a power-trading transaction of about sixty-four bytes, give or take');

@@ -3,7 +3,7 @@ import { type AppendRequest, type ClusterConfig, configuration, InvalidArgumentE
 import { describe, expect, it } from 'vitest';
 import { classic, drain, electedLeader } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { coreNetwork, utf8 } from './testing.js';
+import { coreNetwork, utf8 } from '../testing.js';
 
 const appendsTo = (core: RaftCore, to: string): AppendRequest[] =>
   drain(core).messages.filter((m): m is AppendRequest => m.type === 'appendRequest' && m.to === to);
@@ -121,5 +121,40 @@ describe('election timeout policy', () => {
     expect(follower.config.incoming.voters.get('a')).toBe(5);
     for (let i = 0; i < 3; i++) follower.tick();
     expect(follower.role).not.toBe('follower');
+  });
+});
+
+describe('reportUnreachable (etcd-io/raft ReportUnreachable)', () => {
+  it('moves a follower in replicate state to probe: the leader stops pipelining and sends one probe at a time', () => {
+    const leader = replicating();
+    leader.propose(utf8('a'));
+    expect(appendsTo(leader, '2')).toHaveLength(1);
+    expect(leader.progress().get('2')?.state).toBe('replicate');
+    leader.reportUnreachable('2');
+    expect(leader.progress().get('2')).toMatchObject({ state: 'probe', match: 1, next: 2 });
+    expect(leader.progress().get('3')?.state).toBe('replicate');
+    // In probe state only one append is out until the follower answers.
+    leader.propose(utf8('b'));
+    leader.propose(utf8('c'));
+    const probes = appendsTo(leader, '2');
+    expect(probes).toHaveLength(1);
+    expect(probes[0]).toMatchObject({ prevLogIndex: 1 });
+    leader.propose(utf8('d'));
+    expect(appendsTo(leader, '2')).toEqual([]);
+    // Its answer puts it back in replicate state.
+    leader.step({ type: 'appendResponse', from: '2', to: '1', term: 1, success: true, index: 4, hintIndex: 0, hintTerm: 0 });
+    expect(leader.progress().get('2')?.state).toBe('replicate');
+  });
+
+  it('is ignored off the leader, for an unknown peer, and for a peer that is not replicating', () => {
+    const follower = new RaftCore({ id: '2', bootstrap: classic() });
+    follower.reportUnreachable('1');
+    expect(follower.hasReady()).toBe(false);
+    const leader = electedLeader('1');
+    leader.reportUnreachable('stranger');
+    expect(leader.progress().get('2')?.state).toBe('probe');
+    const before = leader.progress().get('2');
+    leader.reportUnreachable('2');
+    expect(leader.progress().get('2')).toEqual(before);
   });
 });

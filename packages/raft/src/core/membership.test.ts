@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { classic, drain } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
+import { type CoreNetwork, coreNetwork, utf8 } from '../testing.js';
 
 function elected(bootstrap: Configuration = classic(), leader = '1'): CoreNetwork {
   const net = coreNetwork({ bootstrap });

@@ -4,12 +4,12 @@ import {
   type ClusterConfig,
   type Configuration,
   ConfigurationError,
-  configurationsEqual,
   type HardState,
   type HeartbeatRequest,
   type HeartbeatResponse,
   type Index,
   InvalidArgumentError,
+  integerOption,
   isVoter,
   type LogEntry,
   type Message,
@@ -30,69 +30,28 @@ import {
   type VoteRequest,
   type VoteResponse,
 } from '@greenraft/consensus';
-import { committedIndex, quorumPrefixLength, voteResult } from '../quorum/quorum.js';
-import type {
-  CoreCommitQuorum,
-  EngineBug,
-  Proposed,
-  RaftCoreOptions,
-  RaftPolicy,
-  ReadState,
-  Ready,
-  SoftState,
-} from './api.js';
+import { committedIndex, voteResult } from '../quorum/quorum.js';
+import type { Proposed, RaftCoreOptions, RaftPolicy, Ready, SoftState } from './api.js';
+import { ConfigHistory, checkConfigChange, copyConfiguration, enterJoint, leaveJoint, membership } from './confchange/index.js';
+import { type EngineBug, engineBugOf } from './engine-bugs.js';
 import { InvariantViolationError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
-import { type AckRecord, Progress } from './progress.js';
-
-/** Shared empty list for Ready fields with nothing in them (never mutated). */
-const NOTHING: readonly never[] = Object.freeze([]);
+import { ReadyTracker } from './rawnode.js';
+import { SnapshotAssembly } from './snapshot-assembly.js';
+import { ReadOnly, type ReadRequest } from './read-only.js';
+import { defaultSeed } from './seed.js';
+import { type Progress, ProgressTracker } from './tracker/index.js';
 
 const EMPTY_CONFIG: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
 
-interface ConfigRecord {
-  readonly index: Index;
-  readonly config: ClusterConfig;
-}
-
-/** A linearizable read waiting for its heartbeat round (thesis §6.4). */
-interface PendingRead {
-  readonly requester: NodeId;
-  readonly context: string;
-  readonly index: Index;
-  readonly round: string;
-  readonly acks: Map<NodeId, boolean>;
-}
-
-interface ReceivingSnapshot {
-  readonly metadata: SnapshotMetadata;
-  readonly chunks: Uint8Array[];
-  bytes: number;
-}
-
-function sameHardState(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
-function concatChunks(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const data = new Uint8Array(bytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return data;
-}
-
-function copyConfiguration(config: Configuration): Configuration {
-  return { voters: new Map(config.voters), learners: new Set(config.learners) };
-}
-
 /**
- * The pure, deterministic Raft state machine (etcd-io/raft's `raft` + `RawNode`): no timers,
- * no I/O, no clock, no randomness of its own. Feed it `tick()`, `step(message)`, `propose(data)`,
- * and collect its work with `ready()` / `advance(ready)`. The same inputs always give the same outputs.
+ * The pure, deterministic Raft state machine (etcd-io/raft's `raft`): no timers, no I/O, no clock,
+ * no randomness of its own. Feed it `tick()`, `step(message)`, `propose(data)`, and collect its
+ * work with `ready()` / `advance(ready)`. The same inputs always give the same outputs.
+ *
+ * The core keeps the roles and the messages; it builds on the progress tracker (`tracker/`), the
+ * configurations of its log (`confchange/`), the read-only requests (`read-only.ts`) and the Ready
+ * bookkeeping (`rawnode.ts`).
  *
  * Quorums (votes, commits, check-quorum, reads) are weighted by the configuration in the node's own
  * log: a set of voters Q is a quorum iff 2·Σ_{i∈Q} w_i > Σ_all w_i, in both halves while joint.
@@ -119,9 +78,6 @@ export class RaftCore {
   private readonly heartbeatTicks: number;
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
-  private readonly readOnly: 'safe' | 'lease';
-  private readonly maxInflightMessages: number;
-  private readonly maxInflightBytes: number;
   private readonly maxMessageBytes: number;
   private readonly maxUncommittedBytes: number;
   private readonly snapshotChunkBytes: number;
@@ -144,13 +100,13 @@ export class RaftCore {
   private latestSnapshot: Snapshot | undefined;
   /** A snapshot received from the leader, to hand to the driver in the next Ready. */
   private snapshotToInstall: Snapshot | undefined;
-  private receiving: ReceivingSnapshot | undefined;
+  /** A snapshot the leader is sending, chunk by chunk. */
+  private readonly assembly = new SnapshotAssembly();
 
-  /** The snapshot's configuration, then every config entry in the log, in order. */
-  private configHistory: ConfigRecord[];
+  private readonly configs: ConfigHistory;
   private _config: ClusterConfig = EMPTY_CONFIG;
-  private voterIds: NodeId[] = [];
-  private memberIds: Set<NodeId> = new Set();
+  private voterIds: readonly NodeId[] = [];
+  private memberIds: ReadonlySet<NodeId> = new Set();
   private promotable = false;
 
   private electionElapsed = 0;
@@ -160,51 +116,43 @@ export class RaftCore {
   /** False while the constructor runs (it draws the first timeout itself). */
   private started = false;
 
-  private readonly votes = new Map<NodeId, boolean>();
-  private readonly peers = new Map<NodeId, Progress>();
-  private selfAcks: AckRecord[] = [];
-  private ackSequence = 0;
+  private readonly tracker: ProgressTracker;
   private transferee: NodeId | undefined = undefined;
   private uncommittedBytes = 0;
   private broadcastEntries = false;
   private broadcastCommit = false;
 
-  private readonly pendingReads: PendingRead[] = [];
-  private deferredReads: { requester: NodeId; context: string }[] = [];
-  private readSequence = 0;
-
-  private readonly outbox: Message[] = [];
-  private readonly readStateQueue: ReadState[] = [];
-  private readonly commitQuorumQueue: CoreCommitQuorum[] = [];
-  private prevHardState: HardState;
-  private prevSoftState: SoftState;
+  private readonly reads: ReadOnly;
+  private readonly output: ReadyTracker;
 
   constructor(options: RaftCoreOptions) {
     if (typeof options.id !== 'string' || options.id.length === 0) {
       throw new InvalidArgumentError('a node id must be a non-empty string');
     }
     this.id = options.id;
-    this.electionTicks = positiveInteger('electionTicks', options.electionTicks ?? 10);
-    this.heartbeatTicks = positiveInteger('heartbeatTicks', options.heartbeatTicks ?? 1);
+    this.electionTicks = integerOption('electionTicks', options.electionTicks ?? 10, { min: 1 });
+    this.heartbeatTicks = integerOption('heartbeatTicks', options.heartbeatTicks ?? 1, { min: 1 });
     if (this.heartbeatTicks >= this.electionTicks) {
       throw new InvalidArgumentError('heartbeatTicks must be smaller than electionTicks');
     }
     this.preVote = options.preVote ?? true;
     this.checkQuorum = options.checkQuorum ?? true;
-    this.readOnly = options.readOnly ?? 'safe';
-    if (this.readOnly === 'lease' && !this.checkQuorum) {
+    const readOnly = options.readOnly ?? 'safe';
+    if (readOnly === 'lease' && !this.checkQuorum) {
       throw new InvalidArgumentError("readOnly: 'lease' is only safe with checkQuorum");
     }
-    this.maxInflightMessages = positiveInteger('maxInflightMessages', options.maxInflightMessages ?? 256);
-    this.maxInflightBytes = nonNegativeInteger('maxInflightBytes', options.maxInflightBytes ?? 0);
-    this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes ?? 1024 * 1024);
-    this.maxUncommittedBytes = nonNegativeInteger('maxUncommittedBytes', options.maxUncommittedBytes ?? 0);
-    this.snapshotChunkBytes = positiveInteger('snapshotChunkBytes', options.snapshotChunkBytes ?? 256 * 1024);
-    this.random = options.random ?? seededRandom(options.seed ?? 1);
+    const maxInflightMessages = integerOption('maxInflightMessages', options.maxInflightMessages ?? 256, { min: 1 });
+    const maxInflightBytes = integerOption('maxInflightBytes', options.maxInflightBytes ?? 0, { min: 0 });
+    this.maxMessageBytes = integerOption('maxMessageBytes', options.maxMessageBytes ?? 1024 * 1024, { min: 1 });
+    this.maxUncommittedBytes = integerOption('maxUncommittedBytes', options.maxUncommittedBytes ?? 0, { min: 0 });
+    this.snapshotChunkBytes = integerOption('snapshotChunkBytes', options.snapshotChunkBytes ?? 256 * 1024, { min: 1 });
+    this.random = options.random ?? seededRandom(options.seed ?? defaultSeed(this.id));
     this.policy = options.policy ?? {};
-    this.bug = options.bug;
+    this.bug = engineBugOf(options);
     this.unsafeLocalWeights = options.unsafeLocalWeights;
     if (options.bootstrap !== undefined) validateConfiguration(options.bootstrap);
+    this.tracker = new ProgressTracker(maxInflightMessages, maxInflightBytes);
+    this.reads = new ReadOnly(readOnly);
 
     const state = options.state;
     const snapshot = state?.snapshot;
@@ -220,8 +168,7 @@ export class RaftCore {
     });
     this.log = new RaftLog(snapshotIndex, snapshotTerm, entries, snapshotIndex + entries.length + 1);
     this.latestSnapshot = snapshot;
-    this.configHistory = [{ index: snapshotIndex, config: baseConfig }];
-    for (const entry of entries) if (entry.type === 'config') this.configHistory.push({ index: entry.index, config: entry.config });
+    this.configs = new ConfigHistory(snapshotIndex, baseConfig, entries);
 
     const hardState = state?.hardState;
     if (hardState !== undefined && this.bug !== 'forget-term-on-restart') {
@@ -231,8 +178,7 @@ export class RaftCore {
     // BUG(forget-term-on-restart): the persisted term and vote above are skipped.
     this._commit = Math.min(Math.max(hardState?.commit ?? 0, snapshotIndex), this.log.lastIndex);
     this._applied = Math.min(Math.max(options.applied ?? snapshotIndex, snapshotIndex), this._commit);
-    this.prevHardState = { term: this._term, vote: this._vote, commit: this._commit };
-    this.prevSoftState = { role: this._role, leader: this._leader, term: this._term };
+    this.output = new ReadyTracker(this.hardState(), this.softState());
     this.refreshConfig();
     this.resetElectionTimer();
     this.started = true;
@@ -278,7 +224,7 @@ export class RaftCore {
   }
   /** What the in-memory log starts after. */
   get snapshotMetadata(): SnapshotMetadata {
-    return { index: this.log.snapshotIndex, term: this.log.snapshotTerm, config: this.configHistory[0]!.config };
+    return { index: this.log.snapshotIndex, term: this.log.snapshotTerm, config: this.configs.base };
   }
   /** The configuration in effect: the latest config entry in the log, committed or not. */
   get config(): ClusterConfig {
@@ -305,7 +251,7 @@ export class RaftCore {
     const view = new Map<NodeId, PeerProgress>();
     if (this._role !== 'leader') return view;
     view.set(this.id, { match: this.log.lastIndex, next: this.log.lastIndex + 1, state: 'replicate', recentActive: true });
-    for (const [id, pr] of this.peers) {
+    for (const [id, pr] of this.tracker.entries()) {
       view.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive });
     }
     return view;
@@ -333,7 +279,7 @@ export class RaftCore {
     if (term === undefined || index > this._applied) {
       throw new InvalidArgumentError(`index ${index} is not an applied index still in the log`);
     }
-    return { index, term, config: this.configAt(index) };
+    return { index, term, config: this.configs.at(index) };
   }
 
   // ---------------------------------------------------------------- inputs
@@ -379,19 +325,14 @@ export class RaftCore {
    */
   proposeConfigChange(target: Configuration): Proposed {
     if (this._role !== 'leader') throw new NotLeaderError(this._leader);
-    validateConfiguration(target);
-    if (this._config.outgoing !== undefined) throw new ConfigurationError('a joint configuration change is still in progress');
-    if (this.lastConfigIndex() > this._commit) throw new ConfigurationError('a configuration change is still uncommitted');
-    if (this.log.termAt(this._commit) !== this._term) {
-      throw new ConfigurationError('the leader has not yet committed an entry of its own term');
-    }
-    if (configurationsEqual(target, this._config.incoming)) {
-      throw new ConfigurationError('the target configuration equals the current one');
-    }
+    checkConfigChange(this._config, target, {
+      latestConfigIndex: this.configs.latestIndex,
+      commitIndex: this._commit,
+      committedInTerm: this.log.termAt(this._commit) === this._term,
+    });
     this.checkCanPropose();
     const index = this.log.lastIndex + 1;
-    const config: ClusterConfig = { incoming: copyConfiguration(target), outgoing: this._config.incoming };
-    this.appendAsLeader([{ type: 'config', term: this._term, index, config }]);
+    this.appendAsLeader([{ type: 'config', term: this._term, index, config: enterJoint(this._config, target) }]);
     return { index, term: this._term };
   }
 
@@ -403,7 +344,7 @@ export class RaftCore {
   readIndex(context: string): void {
     if (typeof context !== 'string') throw new InvalidArgumentError('a read context must be a string');
     if (this._role === 'leader') {
-      this.handleReadRequest(this.id, context);
+      this.handleReadRequest({ requester: this.id, context });
       return;
     }
     if (this._leader === undefined) throw new NotLeaderError(undefined);
@@ -422,7 +363,7 @@ export class RaftCore {
       this.transferee = undefined;
       return;
     }
-    const pr = this.peers.get(to);
+    const pr = this.tracker.get(to);
     if (pr === undefined || !this._config.incoming.voters.has(to)) {
       throw new ConfigurationError(`${to} is not a voter of the current configuration`);
     }
@@ -447,12 +388,30 @@ export class RaftCore {
     }
     this.log.compactTo(index, term);
     this.latestSnapshot = snapshot;
-    let keepFrom = 0;
-    for (let i = 0; i < this.configHistory.length; i++) if (this.configHistory[i]!.index <= index) keepFrom = i;
-    this.configHistory = [{ index, config: snapshot.metadata.config }, ...this.configHistory.slice(keepFrom + 1)];
+    this.configs.compact(index, snapshot.metadata.config);
   }
 
-  /** Feeds a message from a peer. Never throws on a well-typed message, whatever its term or sender. */
+  /**
+   * The transport could not deliver a message to `peer` (etcd-io/raft's `ReportUnreachable`): on the
+   * leader, a follower in replicate state goes back to probe, so the leader stops pipelining appends
+   * into a queue that does not drain and probes it instead. Ignored elsewhere.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (this._role !== 'leader') return;
+    const pr = this.tracker.get(peer);
+    if (pr?.state === 'replicate') pr.becomeProbe();
+  }
+
+  /**
+   * Feeds a message from a peer. Whatever its term or sender, a well-typed message (one that
+   * `messageProblem` from `@greenraft/consensus` accepts) is handled or ignored and never makes the
+   * core throw, with one exception: {@link InvariantViolationError}, when handling it would break a
+   * Raft invariant (a leader asking to overwrite a committed entry), which only a bug can cause.
+   * The core must then not be used again: stop the node, never serve its log. (A throwing
+   * {@link RaftPolicy} callback propagates too.)
+   *
+   * @throws InvariantViolationError
+   */
   step(m: Message): void {
     if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this._term) {
@@ -514,7 +473,8 @@ export class RaftCore {
         this.handleRemoteRead(m);
         return;
       case 'readIndexResponse':
-        if (m.index >= 0) this.readStateQueue.push({ context: m.context, index: m.index });
+        if (m.index >= 0) this.output.addReadState({ context: m.context, index: m.index });
+        else this.output.addDroppedRead(m.context);
         return;
     }
   }
@@ -524,16 +484,11 @@ export class RaftCore {
   /** True when {@link ready} has work for the driver. */
   hasReady(): boolean {
     this.flushAppends();
-    if (this.outbox.length > 0 || this.readStateQueue.length > 0 || this.commitQuorumQueue.length > 0) return true;
+    this.flushReads();
+    if (this.output.hasOutput) return true;
     if (this.log.unstableFrom <= this.log.lastIndex || this.snapshotToInstall !== undefined) return true;
     if (this.applyLimit() > this.applyFrom() - 1) return true;
-    const hard = this.prevHardState;
-    return hard.term !== this._term || hard.vote !== this._vote || hard.commit !== this._commit || this.softStateChanged();
-  }
-
-  private softStateChanged(): boolean {
-    const soft = this.prevSoftState;
-    return soft.role !== this._role || soft.leader !== this._leader || soft.term !== this._term;
+    return this.output.stateChanged(this.hardState(), this.softState());
   }
 
   /**
@@ -542,26 +497,20 @@ export class RaftCore {
    */
   ready(): Ready {
     this.flushAppends();
-    const hardState = this.hardState();
+    this.flushReads();
     const from = this.applyFrom();
     const limit = this.applyLimit();
-    const rd: Ready = {
-      entries: this.log.unstableFrom <= this.log.lastIndex ? this.log.slice(this.log.unstableFrom, this.log.lastIndex + 1) : NOTHING,
-      committedEntries: limit >= from ? this.log.slice(from, limit + 1) : NOTHING,
-      messages: this.outbox.length > 0 ? this.outbox.slice() : NOTHING,
-      readStates: this.readStateQueue.length > 0 ? this.readStateQueue.slice() : NOTHING,
-      commitQuorums: this.commitQuorumQueue.length > 0 ? this.commitQuorumQueue.slice() : NOTHING,
-      ...(sameHardState(hardState, this.prevHardState) ? {} : { hardState }),
-      ...(this.softStateChanged() ? { softState: { role: this._role, leader: this._leader, term: this._term } } : {}),
-      ...(this.snapshotToInstall === undefined ? {} : { snapshot: this.snapshotToInstall }),
-    };
-    return rd;
+    return this.output.ready({
+      hardState: this.hardState(),
+      softState: this.softState(),
+      entries: this.log.unstableFrom <= this.log.lastIndex ? this.log.slice(this.log.unstableFrom, this.log.lastIndex + 1) : [],
+      committedEntries: limit >= from ? this.log.slice(from, limit + 1) : [],
+      snapshot: this.snapshotToInstall,
+    });
   }
 
   /** The driver finished `ready`: its entries and hard state are durable, its messages sent, its committed entries applied. */
   advance(rd: Ready): void {
-    if (rd.hardState !== undefined) this.prevHardState = rd.hardState;
-    if (rd.softState !== undefined) this.prevSoftState = rd.softState;
     const lastPersisted = rd.entries[rd.entries.length - 1];
     if (lastPersisted !== undefined && this.log.termAt(lastPersisted.index) === lastPersisted.term) {
       // Only if no newer entries replaced them meanwhile (a truncation already lowered unstableFrom).
@@ -573,9 +522,7 @@ export class RaftCore {
     }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied !== undefined) this._applied = Math.max(this._applied, lastApplied.index);
-    if (rd.messages.length > 0) this.outbox.splice(0, rd.messages.length);
-    if (rd.readStates.length > 0) this.readStateQueue.splice(0, rd.readStates.length);
-    if (rd.commitQuorums.length > 0) this.commitQuorumQueue.splice(0, rd.commitQuorums.length);
+    this.output.advance(rd);
   }
 
   // ---------------------------------------------------------------- roles
@@ -603,14 +550,11 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.transferee = undefined;
     this.transferElapsed = 0;
-    this.votes.clear();
-    this.peers.clear();
-    this.selfAcks = [];
+    this.tracker.reset();
     this.uncommittedBytes = 0;
     this.broadcastEntries = false;
     this.broadcastCommit = false;
-    this.deferredReads = [];
-    this.receiving = undefined;
+    this.assembly.reset();
   }
 
   private becomeFollower(term: Term, leader: NodeId | undefined): void {
@@ -625,7 +569,7 @@ export class RaftCore {
       // Thesis §9.6: ask with term+1 but keep our term until a quorum says we could win.
       this._role = 'preCandidate';
       this._leader = undefined;
-      this.votes.clear();
+      this.tracker.resetVotes();
       this.resetElectionTimer();
       voteTerm = this._term + 1;
     } else {
@@ -634,8 +578,8 @@ export class RaftCore {
       this._vote = this.id;
       voteTerm = this._term;
     }
-    this.votes.set(this.id, true);
-    if (voteResult(this.quorumConfig(), this.votes) === 'won') {
+    this.tracker.recordVote(this.id, true);
+    if (this.tracker.tallyVotes(this.quorumConfig()) === 'won') {
       if (kind === 'preVote') this.startCampaign('election', transfer);
       else this.becomeLeader();
       return;
@@ -656,9 +600,8 @@ export class RaftCore {
   }
 
   private pollVote(m: VoteResponse): void {
-    if (this.votes.has(m.from)) return;
-    this.votes.set(m.from, m.granted);
-    const result = voteResult(this.quorumConfig(), this.votes);
+    if (!this.tracker.recordVote(m.from, m.granted)) return;
+    const result = this.tracker.tallyVotes(this.quorumConfig());
     if (result === 'won') {
       if (this._role === 'preCandidate') this.startCampaign('election', false);
       else this.becomeLeader();
@@ -671,7 +614,8 @@ export class RaftCore {
     this.reset(this._term);
     this._role = 'leader';
     this._leader = this.id;
-    this.syncPeers();
+    // Only the leader itself counts as recently active at the start of its term (check-quorum).
+    this.syncPeers(false);
     // §5.4.2: a leader commits entries of earlier terms only through an entry of its own term.
     this.appendAsLeader([{ type: 'normal', term: this._term, index: this.log.lastIndex + 1, data: new Uint8Array(0) }]);
   }
@@ -695,27 +639,17 @@ export class RaftCore {
     }
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
-      if (this.checkQuorum) {
-        if (!this.quorumActive()) {
-          this.becomeFollower(this._term, undefined);
-          return;
-        }
+      // Check-quorum: step down when no weighted quorum talked to us during the last election timeout.
+      if (this.checkQuorum && !this.tracker.quorumActive(this.quorumConfig(), this.id)) {
+        this.becomeFollower(this._term, undefined);
+        return;
       }
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat(undefined);
+      // Reads waiting for a round ride on the heartbeat; a stalled round is asked again.
+      this.broadcastHeartbeat(this.reads.heartbeatContext(this._term, this.id));
     }
-  }
-
-  /** Check-quorum: did a weighted quorum talk to us during the last election timeout? Resets the marks. */
-  private quorumActive(): boolean {
-    const active = new Map<NodeId, boolean>([[this.id, true]]);
-    for (const [id, pr] of this.peers) {
-      if (pr.recentActive) active.set(id, true);
-      pr.recentActive = false;
-    }
-    return voteResult(this.quorumConfig(), active) === 'won';
   }
 
   // ---------------------------------------------------------------- configuration
@@ -739,35 +673,21 @@ export class RaftCore {
    */
   private mayCampaign(): boolean {
     if (this.promotable) return true;
-    if (this.lastConfigIndex() <= this._commit) return false;
-    return isVoter(this.configAt(this._commit), this.id);
-  }
-
-  private lastConfigIndex(): Index {
-    return this.configHistory[this.configHistory.length - 1]!.index;
-  }
-
-  private configAt(index: Index): ClusterConfig {
-    let config = this.configHistory[0]!.config;
-    for (const record of this.configHistory) if (record.index <= index) config = record.config;
-    return config;
+    if (this.configs.latestIndex <= this._commit) return false;
+    return isVoter(this.configs.at(this._commit), this.id);
   }
 
   /** Recomputes the configuration in effect; called whenever the log or commit index changes it. */
   private refreshConfig(): void {
     // BUG(config-applied-on-commit): the configuration takes effect only once its entry commits.
-    const effective = this.bug === 'config-applied-on-commit' ? this.configAt(this._commit) : this.configHistory[this.configHistory.length - 1]!.config;
+    const effective = this.bug === 'config-applied-on-commit' ? this.configs.at(this._commit) : this.configs.latest;
     if (effective === this._config) return;
     this._config = effective;
-    const voters = new Set<NodeId>(effective.incoming.voters.keys());
-    if (effective.outgoing) for (const id of effective.outgoing.voters.keys()) voters.add(id);
-    this.voterIds = [...voters];
-    const all = new Set<NodeId>(voters);
-    for (const id of effective.incoming.learners) all.add(id);
-    if (effective.outgoing) for (const id of effective.outgoing.learners) all.add(id);
-    this.memberIds = all;
-    this.promotable = voters.has(this.id);
-    if (this._role === 'leader') this.syncPeers();
+    const { voterIds, memberIds } = membership(effective);
+    this.voterIds = voterIds;
+    this.memberIds = memberIds;
+    this.promotable = voterIds.includes(this.id);
+    if (this._role === 'leader') this.syncPeers(true);
     else if (this.policy.electionTimeoutTicks !== undefined && this.started) {
       // A policy timeout may depend on the weights (eq. 7 ranks): redraw it so new ranks apply
       // at once, keeping the time already waited.
@@ -777,17 +697,15 @@ export class RaftCore {
     }
   }
 
-  /** On the leader: one progress per member of the configuration; new members start probing. */
-  private syncPeers(): void {
-    for (const id of this.memberIds) {
-      if (id === this.id || this.peers.has(id)) continue;
-      const pr = new Progress(this.log.lastIndex + 1, this.maxInflightMessages, this.maxInflightBytes);
-      pr.recentActive = true;
-      this.peers.set(id, pr);
-      this.broadcastEntries = true;
-    }
-    for (const id of [...this.peers.keys()]) if (!this.memberIds.has(id)) this.peers.delete(id);
-    if (this.transferee !== undefined && !this.peers.has(this.transferee)) this.transferee = undefined;
+  /**
+   * On the leader: one progress per member of the configuration; new members start probing.
+   * `addedActive`: whether a member added now counts as recently active (etcd-io/raft: yes when a
+   * configuration change adds it mid-term, so check-quorum gives it a chance to answer; no for the
+   * peers of a brand-new leader, which must hear from a quorum within its first election timeout).
+   */
+  private syncPeers(addedActive: boolean): void {
+    if (this.tracker.sync(this.memberIds, this.id, this.log.lastIndex + 1, addedActive)) this.broadcastEntries = true;
+    if (this.transferee !== undefined && !this.tracker.has(this.transferee)) this.transferee = undefined;
   }
 
   // ---------------------------------------------------------------- log
@@ -800,17 +718,9 @@ export class RaftCore {
 
   private appendAsLeader(entries: LogEntry[]): void {
     this.log.append(entries);
-    let configChanged = false;
-    for (const entry of entries) {
-      if (entry.type === 'config') {
-        this.configHistory.push({ index: entry.index, config: entry.config });
-        configChanged = true;
-      } else {
-        this.uncommittedBytes += entry.data.byteLength;
-      }
-    }
-    if (configChanged) this.refreshConfig();
-    this.selfAcks.push({ index: this.log.lastIndex, sequence: ++this.ackSequence, tick: this._ticks });
+    for (const entry of entries) if (entry.type === 'normal') this.uncommittedBytes += entry.data.byteLength;
+    if (this.configs.append(entries)) this.refreshConfig();
+    this.tracker.acknowledgeSelf(this.log.lastIndex, this._ticks);
     this.broadcastEntries = true;
     this.maybeCommit();
   }
@@ -828,18 +738,10 @@ export class RaftCore {
     if (conflict <= this.log.lastIndex) {
       this.log.truncateFrom(conflict);
       // Configurations take effect when appended, so a truncated config entry rolls back.
-      while (this.configHistory.length > 1 && this.configHistory[this.configHistory.length - 1]!.index >= conflict) {
-        this.configHistory.pop();
-        configChanged = true;
-      }
+      configChanged = this.configs.truncate(conflict);
     }
     this.log.append(fresh);
-    for (const entry of fresh) {
-      if (entry.type === 'config') {
-        this.configHistory.push({ index: entry.index, config: entry.config });
-        configChanged = true;
-      }
-    }
+    if (this.configs.append(fresh)) configChanged = true;
     if (configChanged) this.refreshConfig();
   }
 
@@ -851,7 +753,7 @@ export class RaftCore {
   }
 
   private maybeCommit(): boolean {
-    let index = committedIndex(this.quorumConfig(), (id) => (id === this.id ? this.log.lastIndex : this.peers.get(id)?.match));
+    let index = committedIndex(this.quorumConfig(), (id) => (id === this.id ? this.log.lastIndex : this.tracker.get(id)?.match));
     // BUG(commit-without-quorum): the leader commits whatever it appends, alone.
     if (this.bug === 'commit-without-quorum') index = this.log.lastIndex;
     // §5.4.2: only entries of the leader's own term are committed by counting replicas.
@@ -863,70 +765,37 @@ export class RaftCore {
   }
 
   private onLeaderCommit(previous: Index): void {
-    this.recordCommitQuorum();
+    this.output.addCommitQuorum(this.tracker.commitQuorum(this.quorumConfig(), this.voterIds, this.id, this._commit, this._term, this._ticks));
     for (let i = previous + 1; i <= this._commit; i++) {
       const entry = this.log.entry(i);
       if (entry?.type === 'normal' && entry.term === this._term) this.uncommittedBytes -= entry.data.byteLength;
     }
     if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
     this.broadcastCommit = true;
-    if (this.deferredReads.length > 0) {
-      const deferred = this.deferredReads;
-      this.deferredReads = [];
-      for (const read of deferred) this.handleReadRequest(read.requester, read.context);
+    if (this.reads.hasDeferred) {
+      for (const read of this.reads.takeDeferred()) this.handleReadRequest(read);
     }
-    const lastConfig = this.lastConfigIndex();
-    if (lastConfig <= this._commit) {
+    if (this.configs.latestIndex <= this._commit) {
       if (this._config.outgoing !== undefined) {
         // Thesis ch. 4: C(old,new) committed; move on to C(new) alone.
         const index = this.log.lastIndex + 1;
-        this.appendAsLeader([{ type: 'config', term: this._term, index, config: { incoming: this._config.incoming } }]);
+        this.appendAsLeader([{ type: 'config', term: this._term, index, config: leaveJoint(this._config) }]);
       } else if (!this.promotable) {
         // C(new) committed without this leader: tell followers, hand over to an up-to-date voter, step down.
         this.flushAppends();
-        const successor = this.voterIds.find((id) => this.peers.get(id)?.match === this.log.lastIndex);
+        const successor = this.voterIds.find((id) => this.tracker.get(id)?.match === this.log.lastIndex);
         if (successor !== undefined) this.sendTimeoutNow(successor);
         this.becomeFollower(this._term, undefined);
       }
     }
   }
 
-  private recordCommitQuorum(): void {
-    const index = this._commit;
-    const arrivals: { id: NodeId; ack: AckRecord }[] = [];
-    let own: AckRecord | undefined;
-    for (const ack of this.selfAcks) {
-      if (ack.index >= index) {
-        own = ack;
-        break;
-      }
-    }
-    for (const id of this.voterIds) {
-      const ack = id === this.id ? own : this.peers.get(id)?.ackCovering(index);
-      if (ack !== undefined) arrivals.push({ id, ack });
-    }
-    // Arrival order, the leader's own append first.
-    arrivals.sort((x, y) => (x.id === this.id ? -1 : y.id === this.id ? 1 : x.ack.sequence - y.ack.sequence));
-    const config = this.quorumConfig();
-    const formed = quorumPrefixLength(config, arrivals.map((a) => a.id)) ?? arrivals.length;
-    this.commitQuorumQueue.push({
-      index,
-      term: this._term,
-      proposedTick: own?.tick ?? this._ticks,
-      acks: arrivals.slice(0, formed).map(({ id, ack }) => ({
-        id,
-        weight: config.incoming.voters.get(id) ?? config.outgoing?.voters.get(id) ?? 0,
-        tick: ack.tick,
-      })),
-    });
-    let drop = 0;
-    while (drop < this.selfAcks.length && this.selfAcks[drop]!.index <= index) drop++;
-    if (drop > 0) this.selfAcks.splice(0, drop);
-    for (const pr of this.peers.values()) pr.pruneAcks(index);
-  }
-
   private hardState(): HardState {
     return { term: this._term, vote: this._vote, commit: this._commit };
+  }
+
+  private softState(): SoftState {
+    return { role: this._role, leader: this._leader, term: this._term };
   }
 
   private applyFrom(): Index {
@@ -942,7 +811,7 @@ export class RaftCore {
   // ---------------------------------------------------------------- replication (leader)
 
   private send(m: Message): void {
-    this.outbox.push(m);
+    this.output.send(m);
   }
 
   /** Sends the batched appends of this round: several proposals between two Readys share one AppendRequest. */
@@ -951,12 +820,12 @@ export class RaftCore {
     const sendIfEmpty = this.broadcastCommit;
     this.broadcastEntries = false;
     this.broadcastCommit = false;
-    for (const id of this.peers.keys()) this.sendAppend(id, sendIfEmpty);
+    for (const id of this.tracker.ids()) this.sendAppend(id, sendIfEmpty);
   }
 
   /** Sends what `to` is missing, as far as flow control allows; returns false if nothing was sent. */
   private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
-    const pr = this.peers.get(to);
+    const pr = this.tracker.get(to);
     if (pr === undefined) return false;
     let sent = false;
     let allowEmpty = sendIfEmpty;
@@ -1012,7 +881,7 @@ export class RaftCore {
   }
 
   private broadcastHeartbeat(context: string | undefined): void {
-    for (const [id, pr] of this.peers) {
+    for (const [id, pr] of this.tracker.entries()) {
       const heartbeat: HeartbeatRequest = {
         type: 'heartbeat',
         from: this.id,
@@ -1031,37 +900,25 @@ export class RaftCore {
   }
 
   private handleAppendResponse(m: AppendResponse): void {
-    const pr = this.peers.get(m.from);
+    const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     if (!m.success) {
-      // etcd's maybeDecrTo: ignore rejections of appends we have since moved past.
-      if (pr.state === 'replicate' ? m.index <= pr.match : pr.next - 1 !== m.index) return;
-      let probeFrom = m.hintIndex;
-      if (m.hintTerm > 0) probeFrom = this.log.findConflictByTerm(m.hintIndex, m.hintTerm);
-      if (pr.state === 'replicate') {
-        pr.becomeProbe();
-      } else {
-        pr.next = Math.max(Math.min(m.index, probeFrom + 1), pr.match + 1);
-        pr.probeSent = false;
-      }
-      this.sendAppend(m.from, true);
+      // Fast back-off: probe from the last index whose term could match the follower's hint.
+      const probeFrom = m.hintTerm > 0 ? this.log.findConflictByTerm(m.hintIndex, m.hintTerm) : m.hintIndex;
+      if (pr.maybeDecrTo(m.index, probeFrom)) this.sendAppend(m.from, true);
       return;
     }
-    const updated = pr.update(m.index, ++this.ackSequence, this._ticks);
+    const updated = this.tracker.acknowledge(pr, m.index, this._ticks);
     if (!updated && !(pr.match === m.index && pr.state === 'probe')) return;
-    if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
-      pr.becomeProbe();
-      pr.becomeReplicate();
-    } else if (pr.state === 'replicate') pr.inflights.freeUpTo(m.index);
+    pr.accepted(m.index);
     if (updated && this.maybeCommit() && this._role !== 'leader') return;
     this.sendAppend(m.from, false);
     if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponse): void {
-    const pr = this.peers.get(m.from);
+    const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
@@ -1075,7 +932,7 @@ export class RaftCore {
   }
 
   private handleSnapshotResponse(m: SnapshotResponse): void {
-    const pr = this.peers.get(m.from);
+    const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
     if (pr.state !== 'snapshot' || m.index !== pr.pendingSnapshot || pr.sendingSnapshot === undefined) return;
@@ -1085,7 +942,7 @@ export class RaftCore {
       return;
     }
     if (m.done) {
-      pr.update(m.index, ++this.ackSequence, this._ticks);
+      this.tracker.acknowledge(pr, m.index, this._ticks);
       pr.becomeProbe();
       this.maybeCommit();
       if (this._role === 'leader') this.sendAppend(m.from, true);
@@ -1104,11 +961,12 @@ export class RaftCore {
       (m.preVote && m.term > this._term) ||
       // BUG(vote-twice): grant a vote even after voting for someone else in this term.
       (this.bug === 'vote-twice' && !m.preVote && this._role !== 'leader');
-    // §5.4.1: vote only for a candidate whose log is at least as up to date as ours.
+    // §5.4.1: vote only for a candidate whose log is at least as up to date as ours. A voter that
+    // recently heard from a leader refuses only through the lease, with check-quorum (see `step`):
+    // without check-quorum a leader cut off from its quorum never steps down, so refusing pre-votes
+    // for its sake would stall the cluster (a one-way partition livelocks).
     const upToDate = m.lastLogTerm > this.log.lastTerm || (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
-    // Thesis §9.6: no pre-vote while a leader is still heard from.
-    const leaderHeard = m.preVote && !m.transfer && this._leader !== undefined && this.electionElapsed < this.electionTicks;
-    if (canVote && upToDate && !leaderHeard) {
+    if (canVote && upToDate) {
       this.send({ type: 'voteResponse', from: this.id, to: m.from, term: m.term, preVote: m.preVote, granted: true });
       if (!m.preVote) {
         this.electionElapsed = 0;
@@ -1163,29 +1021,13 @@ export class RaftCore {
     }
     if (metadata.index <= this._commit) {
       // We already hold (committed) everything the snapshot covers.
-      this.receiving = undefined;
+      this.assembly.reset();
       reply(m.offset + m.chunk.byteLength, true);
       return;
     }
-    if (m.offset === 0) this.receiving = { metadata, chunks: [], bytes: 0 };
-    const receiving = this.receiving;
-    if (receiving === undefined || receiving.metadata.index !== metadata.index || receiving.metadata.term !== metadata.term) {
-      reply(0, false);
-      return;
-    }
-    if (m.offset !== receiving.bytes) {
-      reply(receiving.bytes, false);
-      return;
-    }
-    receiving.chunks.push(m.chunk);
-    receiving.bytes += m.chunk.byteLength;
-    if (!m.done) {
-      reply(receiving.bytes, false);
-      return;
-    }
-    this.receiving = undefined;
-    this.installSnapshot({ metadata, data: concatChunks(receiving.chunks, receiving.bytes) });
-    reply(receiving.bytes, true);
+    const received = this.assembly.receive(m);
+    if (received.snapshot !== undefined) this.installSnapshot(received.snapshot);
+    reply(received.offset, received.done);
   }
 
   private installSnapshot(snapshot: Snapshot): void {
@@ -1197,8 +1039,7 @@ export class RaftCore {
     } else {
       this.log.resetTo(index, term);
     }
-    this.configHistory = [{ index, config }];
-    for (const entry of this.log.entries) if (entry.type === 'config') this.configHistory.push({ index: entry.index, config: entry.config });
+    this.configs.restore(index, config, this.log.entries);
     this._commit = index;
     this.latestSnapshot = snapshot;
     this.snapshotToInstall = snapshot;
@@ -1212,62 +1053,49 @@ export class RaftCore {
       this.send({ type: 'readIndexResponse', from: this.id, to: m.from, term: this._term, context: m.context, index: -1 });
       return;
     }
-    this.handleReadRequest(m.from, m.context);
+    this.handleReadRequest({ requester: m.from, context: m.context });
   }
 
-  private handleReadRequest(requester: NodeId, context: string): void {
+  private handleReadRequest(read: ReadRequest): void {
     // BUG(read-without-quorum): answer from the commit index without confirming leadership.
     if (this.bug === 'read-without-quorum') {
-      this.answerRead(requester, context, this._commit);
+      this.answerRead(read, this._commit);
       return;
     }
     // Thesis §6.4: the commit index is only current once the leader committed an entry of its term.
     if (this.log.termAt(this._commit) !== this._term) {
-      this.deferredReads.push({ requester, context });
+      this.reads.defer(read);
       return;
     }
-    if (this.readOnly === 'lease' || voteResult(this.quorumConfig(), new Map([[this.id, true]])) === 'won') {
-      this.answerRead(requester, context, this._commit);
+    if (this.reads.mode === 'lease' || voteResult(this.quorumConfig(), new Map([[this.id, true]])) === 'won') {
+      this.answerRead(read, this._commit);
       return;
     }
-    const round = `${this._term}.${++this.readSequence}`;
-    this.pendingReads.push({ requester, context, index: this._commit, round, acks: new Map([[this.id, true]]) });
-    this.broadcastHeartbeat(round);
+    // Batched: the round starts with the next Ready (flushReads), shared by every read waiting then.
+    this.reads.add(read, this._commit);
   }
 
-  private ackRead(from: NodeId, round: string): void {
-    const position = this.pendingReads.findIndex((read) => read.round === round);
-    if (position < 0) return;
-    const read = this.pendingReads[position]!;
-    read.acks.set(from, true);
-    if (voteResult(this.quorumConfig(), read.acks) !== 'won') return;
-    // Leadership confirmed at this round confirms every earlier round too.
-    const released = this.pendingReads.splice(0, position + 1);
-    for (const done of released) this.answerRead(done.requester, done.context, done.index);
+  /** Starts the heartbeat round of the reads that arrived since the last one, unless a round is in flight. */
+  private flushReads(): void {
+    if (this._role !== 'leader') return;
+    const round = this.reads.flush(this._term, this.id);
+    if (round !== undefined) this.broadcastHeartbeat(round);
   }
 
-  private answerRead(requester: NodeId, context: string, index: Index): void {
-    if (requester === this.id) this.readStateQueue.push({ context, index });
-    else this.send({ type: 'readIndexResponse', from: this.id, to: requester, term: this._term, context, index });
+  private ackRead(from: NodeId, context: string): void {
+    for (const read of this.reads.acknowledge(from, context, this.quorumConfig())) this.answerRead(read, read.index);
   }
 
+  private answerRead(read: ReadRequest, index: Index): void {
+    if (read.requester === this.id) this.output.addReadState({ context: read.context, index });
+    else this.send({ type: 'readIndexResponse', from: this.id, to: read.requester, term: this._term, context: read.context, index });
+  }
+
+  /** The leader is stepping down: its own reads are dropped, and followers are told it cannot serve theirs. */
   private dropPendingReads(): void {
-    for (const read of [...this.pendingReads, ...this.deferredReads]) {
-      if (read.requester !== this.id) {
-        this.send({ type: 'readIndexResponse', from: this.id, to: read.requester, term: this._term, context: read.context, index: -1 });
-      }
+    for (const read of this.reads.drop()) {
+      if (read.requester === this.id) this.output.addDroppedRead(read.context);
+      else this.send({ type: 'readIndexResponse', from: this.id, to: read.requester, term: this._term, context: read.context, index: -1 });
     }
-    this.pendingReads.length = 0;
-    this.deferredReads = [];
   }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidArgumentError(`${name} must be an integer ≥ 0, got ${String(value)}`);
-  return value;
 }

@@ -6,7 +6,7 @@ import { configuration, type AppendRequest, type Message, type VoteResponse } fr
 import { describe, expect, it } from 'vitest';
 import { classic, coreWithLog, drain, electedLeader, entriesWithTerms, sent, text } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { coreNetwork, utf8 } from './testing.js';
+import { coreNetwork, utf8 } from '../testing.js';
 
 const ofType = <T extends Message['type']>(messages: readonly Message[], type: T) =>
   messages.filter((m): m is Extract<Message, { type: T }> => m.type === type);

@@ -1,9 +1,9 @@
 /** Linearizable reads: ReadIndex (Raft thesis §6.4), follower reads and lease reads. */
-import { NotLeaderError } from '@greenraft/consensus';
+import { type Message, NotLeaderError } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
 import { classic, drain } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
+import { type CoreNetwork, coreNetwork, utf8 } from '../testing.js';
 
 function elected(options = {}): CoreNetwork {
   const net = coreNetwork({ bootstrap: classic(), options });
@@ -64,7 +64,13 @@ describe('ReadIndex', () => {
     const net = elected();
     net.drop((m) => m.type === 'heartbeatResponse' && m.context === '1.1');
     net.core('1').readIndex('first');
+    net.processReady('1');
+    // Round 1.1 is in flight (and its answers will be lost): the second read waits for the next round.
     net.core('1').readIndex('second');
+    net.stabilize();
+    expect(net.record('1').readStates).toEqual([]);
+    // The next heartbeat starts the round of the read that waited; its quorum confirms the lost round too.
+    net.tick('1');
     net.stabilize();
     expect(net.record('1').readStates.map((r) => r.context)).toEqual(['first', 'second']);
   });
@@ -90,5 +96,110 @@ describe('ReadIndex', () => {
     drain(core);
     core.readIndex('solo');
     expect(drain(core).readStates).toEqual([{ context: 'solo', index: 1 }]);
+  });
+});
+
+describe('ReadIndex batching', () => {
+  const roundsOf = (messages: readonly Message[]): string[] => [
+    ...new Set(messages.flatMap((m) => (m.type === 'heartbeat' && m.context !== undefined ? [m.context] : []))),
+  ];
+
+  it('reads that arrive between two Readys share one round', () => {
+    const net = elected();
+    const before = net.delivered.length;
+    for (const context of ['a', 'b', 'c', 'd']) net.core('1').readIndex(context);
+    net.stabilize();
+    expect(roundsOf(net.delivered.slice(before))).toHaveLength(1);
+    expect(net.record('1').readStates.map((r) => r.context)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('reads that arrive while a round is in flight share the next round: 2 rounds serve 5 reads', () => {
+    const net = elected();
+    const before = net.delivered.length;
+    net.core('1').readIndex('r1');
+    net.processReady('1');
+    // While r1's round is in flight, four more reads arrive (two from followers).
+    net.core('1').readIndex('r2');
+    net.core('1').readIndex('r3');
+    net.core('2').readIndex('f2');
+    net.core('3').readIndex('f3');
+    net.stabilize();
+    expect(roundsOf(net.delivered.slice(before))).toHaveLength(2);
+    expect(net.record('1').readStates.map((r) => r.context)).toEqual(['r1', 'r2', 'r3']);
+    expect(net.record('2').readStates.map((r) => r.context)).toEqual(['f2']);
+    expect(net.record('3').readStates.map((r) => r.context)).toEqual(['f3']);
+    for (const id of ['1', '2', '3']) for (const read of net.record(id).readStates) expect(read.index).toBe(2);
+  });
+
+  it('a read waiting for the next round keeps the commit index of its arrival or a later one', () => {
+    const net = elected();
+    net.core('1').readIndex('before-write');
+    net.processReady('1');
+    net.core('1').propose(utf8('y'));
+    net.core('1').readIndex('after-write');
+    net.stabilize();
+    const [first, second] = net.record('1').readStates;
+    expect(first).toEqual({ context: 'before-write', index: 2 });
+    expect(second?.context).toBe('after-write');
+    expect(second!.index).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('dropped reads', () => {
+  it("a follower whose leader answers that it cannot serve the read reports it in Ready.droppedReads", () => {
+    const net = elected();
+    const follower = net.core('3');
+    follower.readIndex('lost');
+    drain(follower);
+    follower.step({ type: 'readIndexResponse', from: '1', to: '3', term: follower.term, context: 'lost', index: -1 });
+    const rd = drain(follower);
+    expect(rd.droppedReads).toEqual(['lost']);
+    expect(rd.readStates).toEqual([]);
+    expect(follower.hasReady()).toBe(false);
+  });
+
+  it('a leader that steps down drops its own pending and deferred reads, and answers followers that it cannot serve theirs', () => {
+    const net = elected();
+    net.partition(['1'], ['2', '3']);
+    net.core('1').readIndex('pending');
+    net.stabilize();
+    // A follower's read arrives, then a higher term deposes the leader.
+    net.core('1').step({ type: 'readIndexRequest', from: '2', to: '1', term: 1, context: 'remote' });
+    const leader = net.core('1');
+    leader.step({ type: 'heartbeat', from: '3', to: '1', term: 2, commitIndex: 0 });
+    const rd = drain(leader);
+    expect(leader.role).toBe('follower');
+    expect(rd.droppedReads).toEqual(['pending']);
+    expect(net.record('1').droppedReads).toEqual([]);
+    expect(rd.messages.filter((m) => m.type === 'readIndexResponse')).toEqual([
+      { type: 'readIndexResponse', from: '1', to: '2', term: 2, context: 'remote', index: -1 },
+    ]);
+  });
+
+  it('a new leader drops the reads it deferred (no entry of its term committed) when it loses leadership', () => {
+    const core = new RaftCore({ id: '1', bootstrap: classic(), preVote: false });
+    core.campaign();
+    core.step({ type: 'voteResponse', from: '2', to: '1', term: 1, preVote: false, granted: true });
+    drain(core);
+    core.readIndex('deferred');
+    expect(drain(core).droppedReads).toEqual([]);
+    core.step({ type: 'appendRequest', from: '3', to: '1', term: 2, prevLogIndex: 0, prevLogTerm: 0, entries: [], commitIndex: 0 });
+    expect(drain(core).droppedReads).toEqual(['deferred']);
+  });
+});
+
+describe('dropped reads on the test network', () => {
+  it("a follower's read that its leader drops on stepping down reaches the follower's record at once", () => {
+    const net = elected();
+    net.partition(['1', '3'], ['2']);
+    net.drop((m) => m.type === 'heartbeatResponse');
+    net.core('3').readIndex('from-3');
+    net.stabilize();
+    expect(net.record('3').readStates).toEqual([]);
+    // A newer term reaches the leader before any round is confirmed.
+    net.core('1').step({ type: 'appendRequest', from: '2', to: '1', term: 5, prevLogIndex: 0, prevLogTerm: 0, entries: [], commitIndex: 0 });
+    net.stabilize();
+    expect(net.record('3').droppedReads).toEqual(['from-3']);
+    expect(net.record('3').readStates).toEqual([]);
   });
 });

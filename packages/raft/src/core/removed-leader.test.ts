@@ -10,7 +10,7 @@
 import { configurationsEqual } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
 import { classic } from './helpers.test-utils.js';
-import { type CoreNetwork, coreNetwork } from './testing.js';
+import { type CoreNetwork, coreNetwork } from '../testing.js';
 
 function leaders(net: CoreNetwork): string[] {
   return net.ids.filter((id) => net.isUp(id) && net.core(id).role === 'leader');

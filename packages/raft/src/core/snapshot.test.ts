@@ -3,7 +3,7 @@ import { InvalidArgumentError, type SnapshotRequest } from '@greenraft/consensus
 import { describe, expect, it } from 'vitest';
 import { classic, drain } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { type CoreNetwork, coreNetwork, utf8 } from './testing.js';
+import { type CoreNetwork, coreNetwork, utf8 } from '../testing.js';
 
 function elected(chunkBytes = 16): CoreNetwork {
   const net = coreNetwork({ bootstrap: classic(), options: { snapshotChunkBytes: chunkBytes } });

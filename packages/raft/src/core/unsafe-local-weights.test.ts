@@ -5,7 +5,7 @@
  */
 import { configuration, type NodeId } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
-import { coreNetwork, utf8 } from './testing.js';
+import { coreNetwork, utf8 } from '../testing.js';
 
 const ids = ['a', 'b', 'c'];
 

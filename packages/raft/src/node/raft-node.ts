@@ -2,6 +2,7 @@ import {
   GreenraftError,
   InvalidArgumentError,
   InvalidMessageError,
+  integerOption,
   NotLeaderError,
   ProposalDroppedError,
   StateMachineError,
@@ -42,7 +43,7 @@ import { PendingOperation, abortedError } from './operations.js';
 
 /** Options of {@link createRaftNode}. Core options not listed here pass through unchanged. */
 export interface RaftNodeInit<Result = unknown>
-  extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'bug' | 'applied'> {
+  extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'applied'> {
   /** This node's id; must equal `transport.localId`. */
   id: NodeId;
   /** The endpoint this node sends and receives Raft messages through. Started and stopped by the node. */
@@ -90,13 +91,6 @@ const NO_CONFIGURATION: ClusterConfig = { incoming: { voters: new Map(), learner
  */
 function asStateMachineError(error: unknown, operation: StateMachineOperation, message: string): GreenraftError<string> {
   return error instanceof GreenraftError ? error : new StateMachineError(operation, message, { cause: error });
-}
-
-/** A small, stable hash of the node id, so nodes with different ids draw different election timeouts by default. */
-function seedFromId(id: NodeId): number {
-  let hash = 2166136261;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
-  return (hash >>> 0) || 1;
 }
 
 interface PendingProposal<Result> {
@@ -181,6 +175,10 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   #stopped = false;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #processing = false;
+  /** A kick arrived while the loop was running: run it again once it finishes, so no input waits for the next tick. */
+  #kickAgain = false;
+  /** A kick of `readBarrier` is queued for the end of this event-loop turn. */
+  #readKickQueued = false;
 
   #role: Role = 'follower';
   #leader: NodeId | undefined;
@@ -211,10 +209,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     if (init.storage === undefined || init.stateMachine === undefined) throw new InvalidArgumentError('storage and stateMachine are required');
     const tickMs = init.tickMs ?? 10;
     if (!(Number.isFinite(tickMs) && tickMs > 0)) throw new InvalidArgumentError(`tickMs must be a positive number, not ${String(tickMs)}`);
-    const snapshotThreshold = init.snapshotThreshold ?? 10_000;
-    if (!(Number.isSafeInteger(snapshotThreshold) && snapshotThreshold >= 1)) {
-      throw new InvalidArgumentError(`snapshotThreshold must be a positive integer, not ${String(snapshotThreshold)}`);
-    }
+    const snapshotThreshold = integerOption('snapshotThreshold', init.snapshotThreshold ?? 10_000, { min: 1 });
     const timeoutMs = init.proposalTimeoutMs ?? 5000;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new InvalidArgumentError(`proposalTimeoutMs must be a positive number, not ${String(timeoutMs)}`);
     if (init.bootstrap !== undefined) validateConfiguration(init.bootstrap);
@@ -235,7 +230,8 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   /** The options this node passes to its core, besides the persisted state. */
   #coreOptions(): RaftCoreOptions {
     const { transport: _t, storage: _s, stateMachine: _m, tickMs: _k, snapshotThreshold: _h, proposalTimeoutMs: _p, bootstrap: _b, ...coreOptions } = this.#init;
-    return { ...coreOptions, seed: coreOptions.seed ?? seedFromId(this.id), id: this.id };
+    // Without a seed the core derives one from the id itself, so nodes draw different timeouts.
+    return { ...coreOptions, id: this.id };
   }
 
   /**
@@ -291,7 +287,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     if (this.#stopped) throw new StoppedError('the node was stopped while starting');
 
     try {
-      await this.#transport.start((message) => this.#receive(message));
+      await this.#transport.start((message) => this.#receive(message), { unreachable: (peer) => this.#unreachable(peer) });
     } catch (error) {
       this.#stopped = true;
       throw error instanceof GreenraftError ? error : new TransportError('could not start the transport', { cause: error });
@@ -302,7 +298,14 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
       return;
     }
     this.#ticker = setInterval(() => {
-      core.tick();
+      if (this.#stopped) return;
+      try {
+        core.tick();
+      } catch (error) {
+        // Only a broken invariant (or a throwing policy) gets here: the core's state cannot be trusted.
+        this.#fail(error);
+        return;
+      }
       this.#kick();
     }, this.#tickMs);
     this.#kick();
@@ -332,8 +335,9 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   }
 
   /**
-   * A failure the node cannot recover from (storage, state machine): report it and stop. Storage
-   * and state-machine failures arrive here already typed (StorageError, StateMachineError).
+   * A failure the node cannot recover from (storage, state machine, a broken core invariant):
+   * report it and stop. They arrive here already typed (StorageError, StateMachineError,
+   * InvariantViolationError).
    */
   #fail(error: unknown): void {
     const reported = error instanceof Error ? error : new Error(String(error));
@@ -352,9 +356,18 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     try {
       this.#core.step(message);
     } catch (error) {
-      this.emit('error', new InvalidMessageError(`the core refused a ${message.type} from ${message.from}`, { cause: error }));
+      // A well-typed message never makes the core throw unless it caught itself breaking an invariant
+      // (InvariantViolationError): its state cannot be trusted, and a corrupted log must never be served.
+      this.#fail(error);
+      return;
     }
     this.#kick();
+  }
+
+  /** The transport dropped a message to `peer` because it cannot reach it now. */
+  #unreachable(peer: NodeId): void {
+    if (this.#stopped || this.#core === undefined) return;
+    this.#core.reportUnreachable(peer);
   }
 
   /**
@@ -369,13 +382,34 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     }
   }
 
+  /**
+   * Kicks the loop at the end of this event-loop turn: the reads issued in the turn (readers that a
+   * confirmed round released and that read again at once) then share one ReadIndex round.
+   */
+  #kickReads(): void {
+    if (this.#readKickQueued) return;
+    this.#readKickQueued = true;
+    setImmediate(() => {
+      this.#readKickQueued = false;
+      this.#kick();
+    });
+  }
+
   /** Starts the processing loop unless it is already running; it drains every Ready the core has. */
   #kick(): void {
-    if (this.#processing || this.#stopped || this.#core === undefined) return;
+    if (this.#stopped || this.#core === undefined) return;
+    if (this.#processing) {
+      this.#kickAgain = true;
+      return;
+    }
     this.#processing = true;
     void this.#drain().then(
       () => {
         this.#processing = false;
+        if (this.#kickAgain) {
+          this.#kickAgain = false;
+          this.#kick();
+        }
       },
       (error: unknown) => {
         this.#processing = false;
@@ -459,9 +493,11 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     }
     for (const readState of ready.readStates) {
       const read = this.#reads.get(readState.context);
-      if (read === undefined) continue;
-      if (readState.index < 0) read.operation.reject(new NotLeaderError(core.leader));
-      else read.index = readState.index;
+      if (read !== undefined) read.index = readState.index;
+    }
+    for (const context of ready.droppedReads) {
+      // The leader lost leadership or could not confirm it: this read will never be served. Retrying is safe.
+      this.#reads.get(context)?.operation.reject(new NotLeaderError(core.leader));
     }
     this.#serveReads();
     for (const begin of this.#waitingForOwnTermCommit) if (begin()) this.#waitingForOwnTermCommit.delete(begin);
@@ -647,7 +683,12 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
    * this node has applied at least it, so a read of the local state machine then sees every
    * write committed before the call. Works on followers, which ask the leader for the index.
    *
-   * @throws NotLeaderError when no leader is known; TimeoutError; AbortError; StoppedError.
+   * Reads that arrive while the leader confirms its leadership for earlier ones share its next
+   * heartbeat round, so one round serves many reads.
+   *
+   * @throws NotLeaderError when no leader is known, or at once when the leader could not serve the
+   * read (it lost leadership before confirming it): retrying is safe; TimeoutError; AbortError;
+   * StoppedError.
    */
   async readBarrier(options: OperationOptions = {}): Promise<Index> {
     const core = this.#running('the read barrier', options);
@@ -658,7 +699,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     const operation = this.#track<Index>('the read barrier', options);
     this.#reads.set(context, { index: undefined, operation });
     operation.onSettle(() => this.#reads.delete(context));
-    this.#kick();
+    this.#kickReads();
     return operation.promise;
   }
 

@@ -1,16 +1,16 @@
-import type {
-  Configuration,
-  HardState,
-  Index,
-  LogEntry,
-  Message,
-  NodeId,
-  PersistentState,
-  Snapshot,
-} from '@greenraft/consensus';
+import type { Configuration, Index, Message, NodeId, Snapshot } from '@greenraft/consensus';
 import { InvalidArgumentError } from '@greenraft/consensus';
-import type { CoreCommitQuorum, RaftCoreOptions, ReadState } from './api.js';
-import { RaftCore } from './raft-core.js';
+import type { CoreCommitQuorum, RaftCoreOptions, ReadState } from '../core/api.js';
+import type { EngineBug } from '../core/engine-bugs.js';
+import { RaftCore } from '../core/raft-core.js';
+import { LogState } from '../storage/log-state.js';
+import { engineBugOptions } from './engine-bugs.js';
+
+/** Options of a test core: the core's own, plus a known bug to build it with. */
+export interface TestCoreOptions extends RaftCoreOptions {
+  /** Build the core with this known bug (to prove a checker catches it). @default undefined (a correct core) */
+  bug?: EngineBug;
+}
 
 /** Options of {@link coreNetwork}. */
 export interface CoreNetworkInit {
@@ -18,19 +18,23 @@ export interface CoreNetworkInit {
   bootstrap: Configuration;
   /**
    * Options for each core (id, state and bootstrap are filled in). A function gets the node's id.
-   * @default {} (the core's own defaults)
+   * Without a `seed`, node k (in creation order) gets seed k; `seed: undefined` leaves the core's
+   * own default (derived from the node's id).
+   * @default {} (the core's own defaults, seeds 1, 2, 3, ...)
    */
-  options?: Partial<RaftCoreOptions> | ((id: NodeId) => Partial<RaftCoreOptions>);
+  options?: Partial<TestCoreOptions> | ((id: NodeId) => Partial<TestCoreOptions>);
 }
 
 /** What one node of a {@link CoreNetwork} made durable and applied. */
 export interface NodeRecord {
-  /** Durable state, as a crash would leave it. */
-  readonly storage: { hardState: HardState; snapshot: Snapshot | undefined; entries: LogEntry[] };
+  /** Durable state, as a crash would leave it, kept by the memory storage's rules. */
+  readonly storage: LogState;
   /** The replicated state machine: the text of each applied normal entry, in order (no-ops skipped). */
   applied: string[];
   appliedIndex: Index;
   readonly readStates: ReadState[];
+  /** Contexts of this node's reads that the core reported will never be served. */
+  readonly droppedReads: string[];
   readonly commitQuorums: CoreCommitQuorum[];
 }
 
@@ -67,9 +71,9 @@ export interface CoreNetwork {
   /** Stops a node: it keeps its durable state; messages to it are lost. */
   crash(id: NodeId): void;
   /** Restarts a crashed (or running) node from its durable state, with optional new options. */
-  restart(id: NodeId, options?: Partial<RaftCoreOptions>): RaftCore;
+  restart(id: NodeId, options?: Partial<TestCoreOptions>): RaftCore;
   /** Adds a brand-new node that knows no configuration (to be added by a config change). */
-  addNode(id: NodeId, options?: Partial<RaftCoreOptions>): RaftCore;
+  addNode(id: NodeId, options?: Partial<TestCoreOptions>): RaftCore;
   /** Snapshots node `id`'s applied state at its applied index and compacts its log. */
   compact(id: NodeId): Snapshot;
   /** True if `id` is running. */
@@ -100,7 +104,7 @@ export function utf8(text: string): Uint8Array {
 export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
   const cores = new Map<NodeId, RaftCore>();
   const records = new Map<NodeId, NodeRecord>();
-  const extra = new Map<NodeId, Partial<RaftCoreOptions>>();
+  const extra = new Map<NodeId, Partial<TestCoreOptions>>();
   const down = new Set<NodeId>();
   const ids: NodeId[] = [];
   const delivered: Message[] = [];
@@ -108,27 +112,28 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
   let groupOf = new Map<NodeId, number>();
   let filters: ((message: Message) => boolean)[] = [];
 
-  const optionsFor = (id: NodeId): Partial<RaftCoreOptions> => {
+  const optionsFor = (id: NodeId): Partial<TestCoreOptions> => {
     const base = typeof init.options === 'function' ? init.options(id) : (init.options ?? {});
     return { ...base, ...(extra.get(id) ?? {}) };
   };
 
   const emptyRecord = (): NodeRecord => ({
-    storage: { hardState: { term: 0, vote: undefined, commit: 0 }, snapshot: undefined, entries: [] },
+    storage: new LogState(),
     applied: [],
     appliedIndex: 0,
     readStates: [],
+    droppedReads: [],
     commitQuorums: [],
   });
 
   const create = (id: NodeId, bootstrap: Configuration | undefined): RaftCore => {
     const record = records.get(id)!;
     const { storage } = record;
-    const state: PersistentState = { hardState: storage.hardState, snapshot: storage.snapshot, entries: storage.entries.slice() };
-    const options = optionsFor(id);
-    // Distinct default seeds, so nodes do not draw identical election timeouts in lockstep.
-    const seed = options.seed ?? ids.indexOf(id) + 1;
-    const core = new RaftCore({ ...options, seed, id, state, ...(bootstrap ? { bootstrap } : {}) });
+    const state = storage.toPersistentState();
+    const { bug, ...options } = optionsFor(id);
+    // Distinct default seeds by position, unless the options say `seed: undefined` (the core's own default).
+    const seed = 'seed' in options ? options.seed : ids.indexOf(id) + 1;
+    const core = new RaftCore({ ...options, ...engineBugOptions(bug), seed, id, state, ...(bootstrap ? { bootstrap } : {}) });
     // The state machine restarts from the snapshot; the core re-emits committed entries after it.
     record.applied = storage.snapshot ? (JSON.parse(decoder.decode(storage.snapshot.data)) as string[]) : [];
     record.appliedIndex = storage.snapshot?.metadata.index ?? 0;
@@ -162,19 +167,10 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
     if (!node.hasReady()) return;
     const rd = node.ready();
     const record = records.get(id)!;
-    const { storage } = record;
-    if (rd.snapshot) {
-      // A batch with a snapshot replaces the whole stored log; its entries follow the snapshot.
-      storage.snapshot = rd.snapshot;
-      storage.entries = [];
-    }
-    if (rd.entries.length > 0) {
-      const first = rd.entries[0]!.index;
-      const base = storage.snapshot?.metadata.index ?? 0;
-      storage.entries.length = Math.max(0, Math.min(storage.entries.length, first - base - 1));
-      storage.entries.push(...rd.entries);
-    }
-    if (rd.hardState) storage.hardState = rd.hardState;
+    // One atomic batch, by the memory storage's rules: a bad batch is a test failure, not a silent fix.
+    const batch = { hardState: rd.hardState, snapshot: rd.snapshot, entries: rd.entries };
+    record.storage.check(batch);
+    record.storage.apply(batch);
     // A partition drops messages when they are sent as well as when they would arrive.
     for (const m of rd.messages) if (!blocked(m)) queue.push(m);
     if (rd.snapshot) {
@@ -186,6 +182,7 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
       record.appliedIndex = entry.index;
     }
     record.readStates.push(...rd.readStates);
+    record.droppedReads.push(...rd.droppedReads);
     record.commitQuorums.push(...rd.commitQuorums);
     node.advance(rd);
   };
@@ -281,10 +278,9 @@ export function coreNetwork(init: CoreNetworkInit): CoreNetwork {
       const metadata = node.snapshotMetadataAt(record.appliedIndex);
       const snapshot: Snapshot = { metadata, data: utf8(JSON.stringify(record.applied)) };
       node.snapshotTaken(snapshot);
-      const { storage } = record;
-      const base = storage.snapshot?.metadata.index ?? 0;
-      storage.entries = storage.entries.slice(Math.max(0, metadata.index - base));
-      storage.snapshot = snapshot;
+      record.storage.check({ snapshot });
+      record.storage.apply({ snapshot });
+      record.storage.compact(metadata.index);
       return snapshot;
     },
     isUp: (id) => cores.has(id) && !down.has(id),

@@ -8,7 +8,7 @@ import { parseKvHistory } from './kv-history.js';
 import { casRegisterModel } from './register.js';
 
 // porcupine's published vectors, copied into fixtures/linearizability with their MIT licence.
-const vectors = new URL('../../../../fixtures/linearizability/', import.meta.url);
+const vectors = new URL('../../../fixtures/linearizability/', import.meta.url);
 if (!existsSync(new URL('jepsen-etcd/verdicts.json', vectors))) {
   throw new Error(`linearizability vectors not found at ${fileURLToPath(vectors)}`);
 }

@@ -25,7 +25,7 @@ export type RegisterOutput =
  * @returns a model for {@link checkOperations}.
  * @example
  * ```ts
- * import { checkOperations, casRegisterModel } from '@greenraft/simulation';
+ * import { checkOperations, casRegisterModel } from '@greenraft/linearizability';
  *
  * const result = checkOperations(casRegisterModel(), [
  *   { clientId: 0, input: { kind: 'cas', expected: null, value: 1 }, call: 0, output: { kind: 'cas', swapped: true }, return: 1 },

@@ -39,7 +39,7 @@ interface RecordedOperation<Input, Output> {
  * @returns an empty recorder.
  * @example
  * ```ts
- * import { checkOperations, historyRecorder, kvModel, type KvInput, type KvOutput } from '@greenraft/simulation';
+ * import { checkOperations, historyRecorder, kvModel, type KvInput, type KvOutput } from '@greenraft/linearizability';
  *
  * const recorder = historyRecorder<KvInput, KvOutput>();
  * recorder.invoke(1, { kind: 'put', key: 'x', value: 'a' }, 10); // never completes: indefinite

@@ -28,7 +28,7 @@ import type { Operation } from './types.js';
  *
  * @example
  * ```ts
- * import { checkOperations, kvModel, parseKvHistory } from '@greenraft/simulation';
+ * import { checkOperations, kvModel, parseKvHistory } from '@greenraft/linearizability';
  *
  * const history = parseKvHistory([
  *   '{:process 0, :type :invoke, :f :put, :key "k", :value "a"}',

@@ -25,7 +25,7 @@ export type KvOutput =
  * @returns a model for {@link checkOperations}; a failure names its key in `failingKey`.
  * @example
  * ```ts
- * import { checkOperations, kvModel } from '@greenraft/simulation';
+ * import { checkOperations, kvModel } from '@greenraft/linearizability';
  *
  * const result = checkOperations(kvModel(), [
  *   { clientId: 0, input: { kind: 'put', key: 'a', value: '1' }, call: 0, output: { kind: 'put' }, return: 1 },

@@ -6,7 +6,7 @@ import { GreenraftError, type GreenraftErrorOptions } from '@greenraft/consensus
  *
  * @example
  * ```ts
- * import { parseKvHistory, HistoryParseError } from '@greenraft/simulation';
+ * import { parseKvHistory, HistoryParseError } from '@greenraft/linearizability';
  *
  * try {
  *   parseKvHistory('{:process 0, :type :invoke, :f :get');

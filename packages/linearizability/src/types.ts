@@ -45,7 +45,7 @@ export interface StepResult<State> {
  *
  * @example
  * ```ts
- * import { checkOperations, type Model } from '@greenraft/simulation';
+ * import { checkOperations, type Model } from '@greenraft/linearizability';
  *
  * // A counter that clients increment (output: nothing) or read (output: the count).
  * const counter: Model<number, 'inc' | 'read', number | null> = {

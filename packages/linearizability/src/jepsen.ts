@@ -24,7 +24,7 @@ const OPERATION_LINE = /jepsen\.util - (\d+)\s+(\S+)\s+(\S+)(?:\s+(.*?))?\s*$/;
  *
  * @example
  * ```ts
- * import { checkOperations, casRegisterModel, parseJepsenEtcdLog } from '@greenraft/simulation';
+ * import { checkOperations, casRegisterModel, parseJepsenEtcdLog } from '@greenraft/linearizability';
  *
  * const history = parseJepsenEtcdLog([
  *   'INFO  jepsen.util - 0\t:invoke\t:write\t3',

@@ -107,6 +107,31 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /**
+   * The follower rejected the append after `rejected` (etcd's `MaybeDecrTo`): go back to probing,
+   * from `probeFrom + 1` at most. Returns false for a stale rejection of an append since moved past.
+   */
+  maybeDecrTo(rejected: Index, probeFrom: Index): boolean {
+    if (this.state === 'replicate') {
+      if (rejected <= this.match) return false;
+      this.becomeProbe();
+      return true;
+    }
+    if (this.next - 1 !== rejected) return false;
+    this.next = Math.max(Math.min(rejected, probeFrom + 1), this.match + 1);
+    this.probeSent = false;
+    return true;
+  }
+
+  /** The follower accepted appends up to `index`: a probe or a finished snapshot moves on to replicate. */
+  accepted(index: Index): void {
+    if (this.state === 'probe') this.becomeReplicate();
+    else if (this.state === 'snapshot' && this.match >= this.pendingSnapshot) {
+      this.becomeProbe();
+      this.becomeReplicate();
+    } else if (this.state === 'replicate') this.inflights.freeUpTo(index);
+  }
+
   /** Raises the match index; returns true if it moved. */
   update(index: Index, sequence: number, tick: number): boolean {
     if (index <= this.match) return false;

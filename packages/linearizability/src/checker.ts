@@ -29,7 +29,7 @@ const STEPS_BETWEEN_CLOCK_READS = 2048;
  *
  * @example
  * ```ts
- * import { checkOperations, casRegisterModel } from '@greenraft/simulation';
+ * import { checkOperations, casRegisterModel } from '@greenraft/linearizability';
  *
  * const result = checkOperations(casRegisterModel(), [
  *   { clientId: 0, input: { kind: 'write', value: 1 }, call: 0, output: { kind: 'write' }, return: 10 },
