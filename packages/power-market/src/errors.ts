@@ -18,11 +18,15 @@ export type MarketErrorCode =
   | 'UNKNOWN_OFFER'
   | 'INVALID_ROUND'
   | 'INVALID_LEDGER'
-  | 'INVALID_ENCODING';
+  | 'INVALID_ENCODING'
+  | 'INVALID_SNAPSHOT'
+  | 'LIMIT_EXCEEDED'
+  | 'TRANSACTION_ABORTED';
 
 /**
  * The base class of every error the power market throws. A refused transaction or round never
- * changes any state: the market validates everything before it mutates anything.
+ * changes any state: the market stages each transaction's changes and keeps them only when the
+ * whole transaction succeeds.
  *
  * @example
  * ```ts
@@ -101,7 +105,7 @@ export class InvalidCounterpartyError extends MarketError {
   }
 }
 
-/** A quantity (energy, money, count) is negative, not finite, or otherwise out of its domain. */
+/** A quantity (energy, money, count, time) is negative, not finite, not an integer where one is needed, or above its limit ({@link MARKET_LIMITS}). */
 export class InvalidQuantityError extends MarketError {
   declare readonly code: 'INVALID_QUANTITY';
   constructor(message: string, options: GreenraftErrorOptions = {}) {
@@ -211,13 +215,88 @@ export class InvalidLedgerError extends MarketError {
 
 /**
  * A value has no canonical JSON encoding (`undefined`, a function, a bigint, a typed array, a
- * non-finite number), or bytes are not the canonical JSON encoding of any value (not UTF-8, not
- * JSON, or JSON in another form: unsorted keys, whitespace, `1.0` for `1`).
+ * non-finite number, nesting deeper than {@link MARKET_LIMITS}.maxDepth, a cycle, or a property
+ * that cannot be read), or bytes are not the canonical JSON encoding of any value (not UTF-8, not
+ * JSON, or JSON in another form: unsorted keys, whitespace, `1.0` for `1`, a byte-order mark).
  */
 export class InvalidEncodingError extends MarketError {
   declare readonly code: 'INVALID_ENCODING';
   constructor(message: string, options: GreenraftErrorOptions = {}) {
     super('INVALID_ENCODING', message, options);
     this.name = 'InvalidEncodingError';
+  }
+}
+
+/**
+ * Bytes given to `restore()` are not a snapshot of this market: not the snapshot format, another
+ * market's, or a state that breaks one of the market's invariants (a dangling reference, a value
+ * out of its bounds, money that does not sum to zero, a ledger that does not verify). The market
+ * is left as it was.
+ */
+export class InvalidSnapshotError extends MarketError {
+  declare readonly code: 'INVALID_SNAPSHOT';
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('INVALID_SNAPSHOT', message, options);
+    this.name = 'InvalidSnapshotError';
+  }
+}
+
+/**
+ * A well-formed transaction would take an account or a table past its bound: a balance or the
+ * grid's account beyond ±(2^53 − 1) milli-yuan, a carbon account or a generator's lifetime
+ * generation past its limit, or more nodes than the market registers ({@link MARKET_LIMITS}).
+ */
+export class LimitExceededError extends MarketError {
+  declare readonly code: 'LIMIT_EXCEEDED';
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('LIMIT_EXCEEDED', message, options);
+    this.name = 'LimitExceededError';
+  }
+}
+
+/**
+ * The market could not complete a transaction because of an error that is not a refusal (its
+ * `cause`, for example an exception from a dependency). Nothing of the transaction was applied,
+ * and every replica refuses it the same way, so the replicas stay identical and keep applying.
+ */
+export class TransactionAbortedError extends MarketError {
+  declare readonly code: 'TRANSACTION_ABORTED';
+  constructor(message: string, options: GreenraftErrorOptions = {}) {
+    super('TRANSACTION_ABORTED', message, options);
+    this.name = 'TransactionAbortedError';
+  }
+}
+
+/** `error` as a {@link MarketError}: itself, or a {@link TransactionAbortedError} with it as the cause. */
+export function asMarketError(error: unknown): MarketError {
+  return error instanceof MarketError ? error : new TransactionAbortedError('the transaction failed unexpectedly and was not applied', { cause: error });
+}
+
+/**
+ * A short description of an untrusted value for an error message. It never calls the value's
+ * methods (a `toString` of the sender's choosing could throw) and keeps long strings short.
+ */
+export function describeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'string':
+      return value.length > 40 ? `${JSON.stringify(value.slice(0, 40))}…` : JSON.stringify(value);
+    case 'undefined':
+      return 'nothing';
+    case 'bigint':
+      return 'a bigint';
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      if (value === null) return 'null';
+      try {
+        return Array.isArray(value) ? 'a list' : 'an object';
+      } catch {
+        return 'an object'; // a revoked proxy
+      }
   }
 }

@@ -6,7 +6,9 @@
  * (eq. 21–22), line faults (eq. 23), a hash-chained ledger of blocks, and, after every round,
  * the score inputs and vote weights that `@greenraft/weight-scoring` computes from them.
  * {@link settleRound} is the pure settlement of one round; {@link powerMarket} is the state
- * machine to hand to any `ConsensusNode`.
+ * machine to hand to any `ConsensusNode`. Its `apply()` never throws: every committed entry is
+ * decoded through a schema and applied, or refused the same way on every replica, and every
+ * quantity stays within {@link MARKET_LIMITS}, so money is exact.
  *
  * @example
  * ```ts
@@ -38,13 +40,97 @@
  *
  * @packageDocumentation
  */
-export * from './errors.js';
-export * from './money.js';
-export * from './canonical.js';
-export * from './settlement.js';
-export * from './round-document.js';
-export * from './transactions.js';
-export * from './client.js';
-export * from './ledger.js';
-export * from './market.js';
-export * from './replay.js';
+export {
+  ContractAlreadySettledError,
+  InsufficientCertificatesError,
+  InvalidContractStateError,
+  InvalidCounterpartyError,
+  InvalidEncodingError,
+  InvalidLedgerError,
+  InvalidQuantityError,
+  InvalidRoundError,
+  InvalidSignatureError,
+  InvalidSnapshotError,
+  InvalidTransactionError,
+  LimitExceededError,
+  MarketError,
+  type MarketErrorCode,
+  NodeAlreadyRegisteredError,
+  NotAPartyError,
+  PriceOutOfRangeError,
+  ReplayedNonceError,
+  TransactionAbortedError,
+  UnknownContractError,
+  UnknownNodeError,
+  UnknownOfferError,
+} from './errors.js';
+export { MARKET_LIMITS } from './limits.js';
+export { MILLI_YUAN_PER_YUAN, toMilliYuan, toYuan } from './money.js';
+export {
+  type ContractSettlement,
+  type MarketPrices,
+  type MilliYuan,
+  type NodeKind,
+  type NodeSettlement,
+  PAPER_PRICES,
+  type RoundContract,
+  type RoundInput,
+  type RoundNode,
+  type RoundSettlement,
+  settleRound,
+} from './settlement.js';
+export { type ParsedRoundDocument, parseRoundDocument } from './round-document.js';
+export {
+  type AcceptCertificatesTransaction,
+  type AcceptContractTransaction,
+  DEFAULT_MARKET_ID,
+  decodeSignedTransaction,
+  decodeTransactions,
+  encodeTransactions,
+  generateParticipantKeys,
+  type MarketTransaction,
+  type MarketTransactionType,
+  type OfferCertificatesTransaction,
+  type ParticipantKeys,
+  parseSignedTransaction,
+  parseTransaction,
+  type ProposeContractTransaction,
+  publicKeyToBase64Url,
+  type RecordCarbonTransaction,
+  type RecordParticipationTransaction,
+  type RegisterNodeTransaction,
+  type ReportDeliveryTransaction,
+  type ReportLineFaultTransaction,
+  type SettleRoundTransaction,
+  type SignedTransaction,
+  type SigningOptions,
+  signingBytes,
+  signTransaction,
+  type TransactionBase,
+  transactionHash,
+  verifyTransactionSignature,
+} from './transactions.js';
+export { type ContractProposal, type MarketClient, type MarketClientInit, marketClient, transactionSubjectId } from './client.js';
+export {
+  type Block,
+  type BlockHeader,
+  GENESIS_HASH,
+  type LedgerHead,
+  type LedgerVerification,
+  type VerifyLedgerOptions,
+  verifyLedger,
+} from './ledger.js';
+export {
+  type ApplyResult,
+  type CarbonCycleAccount,
+  type CertificateOffer,
+  type MarketContract,
+  type MarketNode,
+  type PowerMarket,
+  type PowerMarketInit,
+  powerMarket,
+  type RoundSummary,
+  type TransactionOutcome,
+  type TransactionReceipt,
+} from './market.js';
+export { type ReplayLedgerOptions, replayLedger } from './replay.js';

@@ -19,7 +19,8 @@ export interface BlockHeader {
 
 /**
  * A block of the market's ledger: the transactions the market accepted from one committed log
- * entry, in order, as their canonical bytes, chained to the block before by hash.
+ * entry, in order, as their canonical bytes, chained to the block before by hash and anchored to
+ * the consensus log by the entry's index and term.
  */
 export interface Block {
   readonly header: BlockHeader;
@@ -37,16 +38,6 @@ const INNER = Uint8Array.of(1);
  * sha256(0x01 ‖ left ‖ right), an odd node is promoted unpaired; the prefixes keep a leaf from
  * passing for an inner node, and no padding means two lists never share a root. The empty list
  * has the root sha256("").
- *
- * @example
- * ```ts
- * import { merkleRoot } from '@greenraft/power-market';
- *
- * const transactions = ['{"a":1}', '{"b":2}', '{"c":3}'].map((text) => new TextEncoder().encode(text));
- * merkleRoot(transactions); // 64 hex digits
- * merkleRoot(transactions) === merkleRoot([...transactions].reverse()); // false: order counts
- * merkleRoot([]); // 'e3b0c442…7852b855', sha256 of nothing
- * ```
  */
 export function merkleRoot(transactions: readonly Uint8Array[]): string {
   if (transactions.length === 0) return sha256Hex();
@@ -63,37 +54,12 @@ export function merkleRoot(transactions: readonly Uint8Array[]): string {
   return Buffer.from(level[0]!).toString('hex');
 }
 
-/**
- * The hash of a block header: sha256 over its canonical encoding, hex.
- *
- * @example
- * ```ts
- * import { blockHash, createBlock } from '@greenraft/power-market';
- *
- * const block = createBlock(undefined, { term: 1, index: 1 }, []);
- * blockHash(block.header) === block.hash; // true
- * blockHash({ ...block.header, term: 2 }) === block.hash; // false: an edited header no longer matches
- * ```
- */
+/** The hash of a block header: sha256 over its canonical encoding, hex. */
 export function blockHash(header: BlockHeader): string {
   return sha256Hex(canonicalEncode(header));
 }
 
-/**
- * Builds the next block after `previous` (or the first block when `previous` is undefined).
- *
- * @example
- * ```ts
- * import { createBlock, encodeSignedTransaction, GENESIS_HASH, generateParticipantKeys, marketClient, verifyLedger } from '@greenraft/power-market';
- *
- * const g1 = marketClient({ id: 'g1', keys: generateParticipantKeys() });
- * const first = createBlock(undefined, { term: 1, index: 2 }, [encodeSignedTransaction(g1.register({ kind: 'generation' }))]);
- * const second = createBlock(first, { term: 1, index: 3 }, [encodeSignedTransaction(g1.recordCarbon({ quota: 100, emitted: 80 }))]);
- * first.header.previousHash === GENESIS_HASH; // true
- * second.header.previousHash === first.hash; // true
- * verifyLedger([first, second]); // { valid: true, height: 2 }
- * ```
- */
+/** Builds the next block after `previous` (or the first block when `previous` is undefined) from the accepted transactions of the entry at `position`. */
 export function createBlock(
   previous: Block | undefined,
   position: { readonly term: number; readonly index: number },
@@ -109,25 +75,86 @@ export function createBlock(
   return { header, hash: blockHash(header), transactions: transactions.map((tx) => Uint8Array.from(tx)) };
 }
 
+/**
+ * The head of a ledger: what a quorum of replicas agrees on, and what a server serves, so that a
+ * copy of the ledger can be checked against it ({@link verifyLedger}, {@link replayLedger}). Every
+ * replica that has applied the same log entries holds the same head: it is part of the
+ * replicated state.
+ */
+export interface LedgerHead {
+  /** The number of blocks (0 before the first). */
+  readonly height: number;
+  /** The hash of the last block, or {@link GENESIS_HASH} when there is none. */
+  readonly hash: string;
+  /** The log index of the entry that produced the last block (0 when there is none). */
+  readonly index: number;
+  /** The term of that entry (0 when there is none). */
+  readonly term: number;
+  /**
+   * The last log index the market applied: at least `index`. The entries after the last block
+   * (the leader's no-op entries, entries whose every transaction was refused) formed no block.
+   */
+  readonly appliedIndex: number;
+}
+
+/** The head of `blocks` once entries up to `appliedIndex` are applied. */
+export function ledgerHeadOf(blocks: readonly Block[], appliedIndex: number): LedgerHead {
+  const last = blocks.at(-1);
+  if (last === undefined) return { height: 0, hash: GENESIS_HASH, index: 0, term: 0, appliedIndex };
+  return { height: last.header.height, hash: last.hash, index: last.header.index, term: last.header.term, appliedIndex };
+}
+
+/** Options of {@link verifyLedger}. */
+export interface VerifyLedgerOptions {
+  /**
+   * The head the chain must end at, from a source you trust: the head a quorum of replicas
+   * reports. Without it the check is internal only: a chain rebuilt after a dropped transaction,
+   * a truncated tail or a re-hashed last block is still consistent. `appliedIndex` is not checked
+   * here; {@link replayLedger} uses it.
+   * @default undefined (no anchor)
+   */
+  readonly head?: LedgerHead;
+}
+
 /** What {@link verifyLedger} found. */
 export type LedgerVerification =
   | { readonly valid: true; readonly height: number }
   | {
       readonly valid: false;
-      /** The position in the given list of the first block that fails. */
+      /** The position in the given list of the first block that fails (the list's length when a block is missing at the end). */
       readonly position: number;
       /** The height that block should have had. */
       readonly height: number;
       /** What is wrong with it. */
-      readonly reason: 'height' | 'previous-hash' | 'merkle-root' | 'hash' | 'order';
+      readonly reason: 'malformed' | 'height' | 'previous-hash' | 'merkle-root' | 'hash' | 'order' | 'head';
       readonly message: string;
     };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Whether `block` has the shape of a {@link Block}: exactly its fields, of their types. */
+function wellFormed(block: unknown): block is Block {
+  if (typeof block !== 'object' || block === null) return false;
+  const { header, hash, transactions } = block as Record<string, unknown>;
+  if (typeof header !== 'object' || header === null || typeof hash !== 'string' || !HEX64.test(hash) || !Array.isArray(transactions)) return false;
+  if (Object.keys(block).length !== 3 || Object.keys(header).length !== 5) return false;
+  const { height, term, index, previousHash, merkleRoot: root } = header as Record<string, unknown>;
+  if (!isCount(height) || !isCount(term) || !isCount(index) || typeof previousHash !== 'string' || typeof root !== 'string') return false;
+  return transactions.every((tx) => tx instanceof Uint8Array);
+}
 
 /**
  * Checks a chain of blocks from the first: heights 1, 2, 3, ...; each `previousHash` is the hash
  * of the block before; each Merkle root matches the block's transactions; each hash matches its
  * header; terms never decrease and log indexes increase. Any flipped byte, reordered or dropped
- * transaction, edited header or dropped block shows up at the first block it breaks.
+ * transaction, edited header or dropped block inside the chain shows up at the first block it
+ * breaks. Given `head` (from a quorum of replicas), the chain must also end exactly there, which
+ * catches a truncated tail, an appended block, and a chain rebuilt or re-hashed after an edit.
+ * Never throws: malformed input is reported as `'malformed'`.
  *
  * @example
  * ```ts
@@ -135,31 +162,48 @@ export type LedgerVerification =
  *
  * const market = powerMarket();
  * market.execute(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
- * const check = verifyLedger(market.ledger()); // { valid: true, height: 1 }
+ * const head = market.ledgerHead(); // in a cluster: the head a quorum of replicas serves
+ * const check = verifyLedger(market.ledger(), { head }); // { valid: true, height: 1 }
  * if (!check.valid) console.error(`block ${check.height} (${check.reason}): ${check.message}`);
  * ```
  */
-export function verifyLedger(blocks: readonly Block[]): LedgerVerification {
+export function verifyLedger(blocks: readonly Block[], options: VerifyLedgerOptions = {}): LedgerVerification {
+  const fail = (position: number, reason: Exclude<LedgerVerification, { valid: true }>['reason'], message: string): LedgerVerification => ({
+    valid: false,
+    position,
+    height: position + 1,
+    reason,
+    message,
+  });
+  if (!Array.isArray(blocks)) return fail(0, 'malformed', 'the ledger must be a list of blocks');
   let previous: Block | undefined;
-  for (const [position, block] of blocks.entries()) {
+  for (let position = 0; position < blocks.length; position++) {
+    const block: unknown = blocks[position];
     const height = position + 1;
-    const fail = (reason: Exclude<LedgerVerification, { valid: true }>['reason'], message: string): LedgerVerification => ({
-      valid: false,
-      position,
-      height,
-      reason,
-      message,
-    });
+    if (!wellFormed(block)) return fail(position, 'malformed', `block at position ${position} is not a block (header, hash, transactions as bytes)`);
     const { header } = block;
-    if (header.height !== height) return fail('height', `block at position ${position} has height ${header.height}, expected ${height}`);
+    if (header.height !== height) return fail(position, 'height', `block at position ${position} has height ${header.height}, expected ${height}`);
     const expectedPrevious = previous === undefined ? GENESIS_HASH : previous.hash;
-    if (header.previousHash !== expectedPrevious) return fail('previous-hash', `block ${height} does not link to the hash of block ${height - 1}`);
+    if (header.previousHash !== expectedPrevious) return fail(position, 'previous-hash', `block ${height} does not link to the hash of block ${height - 1}`);
     if (previous !== undefined && (header.term < previous.header.term || header.index <= previous.header.index)) {
-      return fail('order', `block ${height} (term ${header.term}, index ${header.index}) does not follow block ${height - 1}`);
+      return fail(position, 'order', `block ${height} (term ${header.term}, index ${header.index}) does not follow block ${height - 1}`);
     }
-    if (merkleRoot(block.transactions) !== header.merkleRoot) return fail('merkle-root', `the transactions of block ${height} do not match its Merkle root`);
-    if (blockHash(header) !== block.hash) return fail('hash', `block ${height}'s header does not match its hash`);
+    if (merkleRoot(block.transactions) !== header.merkleRoot) return fail(position, 'merkle-root', `the transactions of block ${height} do not match its Merkle root`);
+    if (blockHash(header) !== block.hash) return fail(position, 'hash', `block ${height}'s header does not match its hash`);
     previous = block;
+  }
+  const head = options.head;
+  if (head !== undefined) {
+    const last = previous;
+    if (typeof head !== 'object' || head === null || !isCount(head.height)) return fail(blocks.length, 'malformed', 'the head must have a height');
+    if (blocks.length !== head.height) {
+      const position = Math.min(blocks.length, head.height);
+      return fail(position, 'head', `the ledger has ${blocks.length} blocks, the head is at height ${head.height}`);
+    }
+    const ends = last === undefined ? { hash: GENESIS_HASH, index: 0, term: 0 } : { hash: last.hash, index: last.header.index, term: last.header.term };
+    if (ends.hash !== head.hash || ends.index !== head.index || ends.term !== head.term) {
+      return fail(Math.max(0, blocks.length - 1), 'head', `block ${blocks.length} is not the head (hash, index or term differ)`);
+    }
   }
   return { valid: true, height: blocks.length };
 }

@@ -9,6 +9,7 @@ import {
   InvalidCounterpartyError,
   InvalidQuantityError,
   InvalidSignatureError,
+  InvalidSnapshotError,
   InvalidTransactionError,
   type MarketError,
   NodeAlreadyRegisteredError,
@@ -386,8 +387,8 @@ describe('apply, snapshot, restore and replay', () => {
 
   it('refuses a snapshot of another market or of something else', () => {
     const market = powerMarket({ marketId: 'a' });
-    expect(() => market.restore(powerMarket({ marketId: 'b' }).snapshot())).toThrow(InvalidTransactionError);
-    expect(() => market.restore(new TextEncoder().encode('[1,2]'))).toThrow(InvalidTransactionError);
+    expect(() => market.restore(powerMarket({ marketId: 'b' }).snapshot())).toThrow(InvalidSnapshotError);
+    expect(() => market.restore(new TextEncoder().encode('[1,2]'))).toThrow(InvalidSnapshotError);
   });
 });
 

@@ -1,3 +1,4 @@
+import { type KeyObject, verify } from 'node:crypto';
 import { type ApplyInput, InvalidArgumentError, type StateMachine } from '@greenraft/consensus';
 import {
   type NodeScoreInput,
@@ -11,24 +12,29 @@ import {
   toVoteWeights,
   weightBeforeNextRound,
 } from '@greenraft/weight-scoring';
-import { canonicalDecode, canonicalEncode, fromBase64Url, toBase64Url } from './canonical.js';
+import { sha256Hex } from './canonical.js';
 import {
+  asMarketError,
   ContractAlreadySettledError,
+  describeValue,
   InsufficientCertificatesError,
   InvalidContractStateError,
   InvalidCounterpartyError,
   InvalidSignatureError,
   InvalidTransactionError,
-  MarketError,
+  LimitExceededError,
+  type MarketError,
   NodeAlreadyRegisteredError,
   NotAPartyError,
   PriceOutOfRangeError,
   ReplayedNonceError,
+  TransactionAbortedError,
   UnknownContractError,
   UnknownNodeError,
   UnknownOfferError,
 } from './errors.js';
-import { type Block, createBlock } from './ledger.js';
+import { type Block, createBlock, type LedgerHead, ledgerHeadOf } from './ledger.js';
+import { MARKET_LIMITS } from './limits.js';
 import { toMilliYuan } from './money.js';
 import {
   type MarketPrices,
@@ -40,18 +46,20 @@ import {
   settleRound,
   validatePrices,
 } from './settlement.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { CommittedState, type ContractRecord, copyNode, Draft, type NodeRecord, type StateView } from './state.js';
 import {
   DEFAULT_MARKET_ID,
   type MarketTransaction,
   type SignedTransaction,
+  decodeEntry,
   encodeSignedTransaction,
   importPublicKey,
-  transactionHash,
-  validateSignedTransaction,
-  verifyTransactionSignature,
+  parseSignedTransaction,
+  signedTransactionFromData,
+  signingBytes,
 } from './transactions.js';
 
-/** A node's carbon account for the cycle in progress, tonnes of CO2 (eq. 22's terms). */
 export interface CarbonCycleAccount {
   readonly quota: number;
   readonly purchased: number;
@@ -131,21 +139,6 @@ export interface CertificateOffer {
   readonly unitPrice: MilliYuan;
 }
 
-interface MarketState {
-  version: 1;
-  marketId: string;
-  /** Rounds settled so far. */
-  round: number;
-  lastAppliedIndex: number;
-  gridBalance: number;
-  nodes: Record<string, Mutable<MarketNode>>;
-  contracts: Record<string, Mutable<MarketContract>>;
-  offers: Record<string, CertificateOffer>;
-  blocks: Block[];
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
-
 /** What one settled round produced: the settlement, the score inputs and the resulting weights. */
 export interface RoundSummary {
   /** The round's number, from 1. */
@@ -174,7 +167,10 @@ export interface TransactionReceipt {
   readonly round?: RoundSummary;
 }
 
-/** The outcome of one transaction of an entry: accepted with a receipt, or refused with its typed error. */
+/**
+ * The outcome of one transaction of an entry: accepted with a receipt, or refused with its typed
+ * error. Every replica reaches the same outcome for the same entry.
+ */
 export type TransactionOutcome =
   | { readonly accepted: true; readonly receipt: TransactionReceipt }
   | { readonly accepted: false; readonly error: MarketError };
@@ -184,7 +180,10 @@ export interface ApplyResult {
   readonly index: number;
   /** The block the accepted transactions formed, or `undefined` (no-op entry, all refused, or already applied). */
   readonly block: { readonly height: number; readonly hash: string } | undefined;
-  /** One outcome per transaction in the entry, in order; empty for a no-op or an already-applied entry. */
+  /**
+   * One outcome per transaction in the entry, in order; empty for a no-op or an already-applied
+   * entry. An entry that is not a list of transactions at all has one refused outcome.
+   */
   readonly outcomes: readonly TransactionOutcome[];
 }
 
@@ -196,7 +195,7 @@ export interface PowerMarketInit {
    */
   marketId?: string;
   /**
-   * The grid's prices S, B and G, yuan/kWh.
+   * The grid's prices S, B and G, yuan/kWh, each at most {@link MARKET_LIMITS}.maxPrice.
    * @default PAPER_PRICES (S = 0.4, B = 0.75, G = 0.04)
    */
   prices?: MarketPrices;
@@ -212,13 +211,16 @@ export interface PowerMarketInit {
    */
   initialCreditWeight?: number;
   /**
-   * The paper's parameters: W_a^max, decay δ and interval l (eq. 24–25), participation step ω
-   * (eq. 19), and the factors of the default scoring strategy.
+   * The paper's parameters: W_a^max (at most {@link MARKET_LIMITS}.maxCreditWeight), decay δ and
+   * interval l (eq. 24–25), participation step ω (eq. 19), and the factors of the default scoring
+   * strategy.
    * @default PAPER_ELECTION_PARAMETERS
    */
   parameters?: Partial<PaperParameters>;
   /**
-   * How scores are computed from the score inputs after each round.
+   * How scores are computed from the score inputs after each round. Scores only feed the round's
+   * summary and {@link PowerMarket.voteWeights}: they are not part of the replicated state, and a
+   * strategy that throws only leaves the summary without scores.
    * @default paperScoring(parameters)
    */
   scoring?: ScoringStrategy;
@@ -235,7 +237,8 @@ export interface PowerMarketInit {
   carbonCycleRounds?: number;
   /**
    * Called after every settled round, on every replica, with the round's summary (after the
-   * entry's block is appended, or at once for `execute`).
+   * entry's block is appended, or at once for `execute`). It must not throw: an error it throws
+   * is caught and dropped, since the round is already part of the replicated state.
    * @default undefined (no callback; a settling transaction's receipt still carries its `round`)
    */
   onRound?: (summary: RoundSummary) => void;
@@ -248,15 +251,29 @@ export interface PowerMarketInit {
 export interface PowerMarket extends StateMachine<ApplyResult> {
   /**
    * Applies one committed log entry: its `data` is a list of signed transactions
-   * ({@link encodeTransactions}). Each is executed in order; refused ones change nothing and are
-   * reported in the result; the accepted ones form one ledger block with the entry's term and
-   * index. An empty entry (the leader's no-op) forms no block. Entries at or below the last
-   * applied index are skipped, so replaying after a restore is harmless.
+   * ({@link encodeTransactions}). It never throws, and always advances
+   * {@link PowerMarket.lastAppliedIndex} to the entry's index. Each transaction is decoded from the entry's bytes through a schema,
+   * authenticated and executed in order, on a staged copy of what it changes: a refused one
+   * (whatever the reason) leaves nothing behind and is reported in the result with its typed
+   * error. The accepted ones are committed together and form one ledger block with the entry's
+   * term and index. An entry that is not a list of signed transactions is refused as a whole. An
+   * empty entry (the leader's no-op) forms no block. Entries at or below the last applied index
+   * are skipped, so replaying after a restore is harmless.
    */
   apply(input: ApplyInput): ApplyResult;
-  /** The whole state (nodes, contracts, offers, balances, ledger) as canonical JSON bytes. */
+  /**
+   * The whole state (nodes, contracts, offers, balances, ledger) as bytes: canonical JSON lines.
+   * Never throws: every value the state can hold is bounded ({@link MARKET_LIMITS}).
+   */
   snapshot(): Uint8Array;
-  /** Replaces the whole state with a snapshot's. @throws {@link InvalidTransactionError} on bytes that are not a market snapshot. */
+  /**
+   * Replaces the whole state with a snapshot's, after checking it fully: the format and market
+   * id, every record's shape and bounds, every reference between records, that money sums to
+   * zero, and that the ledger verifies. It does not re-check signatures or re-run the history:
+   * {@link replayLedger} does.
+   * @throws {@link InvalidSnapshotError} on bytes that are not a valid snapshot of this market;
+   *   the state is then unchanged.
+   */
   restore(data: Uint8Array): void;
   /**
    * Executes one signed transaction directly, as its own block at the next index (for a market
@@ -275,6 +292,19 @@ export interface PowerMarket extends StateMachine<ApplyResult> {
   round(): number;
   /** The last log index applied (0 before any). */
   lastAppliedIndex(): number;
+  /**
+   * The head of the ledger: its height, the last block's hash, the index and term of the log
+   * entry that produced that block, and the last applied index. Replicas that applied the same
+   * entries report the same head, so a head served by a quorum of them anchors a copy of the
+   * ledger ({@link verifyLedger}, {@link replayLedger}).
+   *
+   * @example
+   * ```ts
+   * const head = market.ledgerHead(); // { height: 12, hash: '9f…', index: 40, term: 3, appliedIndex: 41 }
+   * verifyLedger(blocksFromAnArchive, { head }).valid; // false if the archive dropped, edited or cut anything
+   * ```
+   */
+  ledgerHead(): LedgerHead;
   /** A copy of a registered node, or `undefined`. */
   node(id: string): MarketNode | undefined;
   /** Copies of every registered node, by id. */
@@ -306,16 +336,32 @@ export interface PowerMarket extends StateMachine<ApplyResult> {
 
 const GREEN_CERTIFICATE_KWH = 1000; // eq. 6: one certificate per MWh
 
-function emptyState(marketId: string): MarketState {
-  return { version: 1, marketId, round: 0, lastAppliedIndex: 0, gridBalance: 0, nodes: {}, contracts: {}, offers: {}, blocks: [] };
-}
-
-function held(node: MarketNode): number {
+function held(node: Readonly<NodeRecord>): number {
   return node.certificatesIssued - node.certificatesSold + node.certificatesBought;
 }
 
-function copy<T>(value: T): T {
-  return structuredClone(value);
+function within(value: number, min: number, max: number): boolean {
+  return value >= min && value <= max; // false for NaN
+}
+
+/** Refuses a transaction whose staged changes leave an account or a total outside its bounds. */
+function checkBounds(draft: Draft, maxCreditWeight: number): void {
+  const { maxBalance, maxLifetimeKWh, maxCarbonAccountTonnes: carbon, maxRoundKWh } = MARKET_LIMITS;
+  if (!Number.isSafeInteger(draft.gridBalance)) throw new LimitExceededError(`the grid's account would leave ±${maxBalance} milli-yuan`);
+  for (const node of draft.nodes.values()) {
+    const problem = !Number.isSafeInteger(node.balance)
+      ? `the balance would leave ±${maxBalance} milli-yuan`
+      : !within(node.renewableKWh, 0, maxLifetimeKWh)
+        ? `renewable generation would pass ${maxLifetimeKWh} kWh`
+        : !(within(node.carbonCycle.quota, 0, carbon) && within(node.carbonCycle.purchased, 0, carbon) && within(node.carbonCycle.emitted, 0, carbon))
+          ? `a carbon account field would pass ${carbon} tonnes this cycle`
+          : !(within(node.creditWeight, 0, maxCreditWeight) && within(node.participation, 0, 100))
+            ? 'a weight would leave its range'
+            : !(within(node.lastRoundContractedKWh, 0, maxRoundKWh) && within(node.lastRoundActualKWh, 0, maxRoundKWh) && Number.isFinite(node.carbonSettlement))
+              ? 'a round total would leave its range'
+              : undefined;
+    if (problem !== undefined) throw new LimitExceededError(`node ${node.id}: ${problem}`);
+  }
 }
 
 class Market implements PowerMarket {
@@ -328,15 +374,19 @@ class Market implements PowerMarket {
   readonly #voteWeightsInit: VoteWeightsInit;
   readonly #carbonCycleRounds: number;
   readonly #onRound: ((summary: RoundSummary) => void) | undefined;
-  #state: MarketState;
+  #state: CommittedState;
   #lastRound: RoundSummary | undefined;
+  /** Imported public keys by node id: derived from the state, never part of it. */
+  readonly #keys = new Map<string, KeyObject>();
 
   constructor(init: PowerMarketInit) {
+    if (typeof init !== 'object' || init === null) throw new InvalidArgumentError('the options must be an object');
     this.marketId = init.marketId ?? DEFAULT_MARKET_ID;
-    if (typeof this.marketId !== 'string' || this.marketId.length === 0) throw new InvalidArgumentError('marketId must be a non-empty string');
-    this.prices = Object.freeze({ ...(init.prices ?? PAPER_PRICES) });
+    if (typeof this.marketId !== 'string' || this.marketId.length === 0 || this.marketId.length > 256) {
+      throw new InvalidArgumentError('marketId must be a string of 1 to 256 characters');
+    }
     try {
-      validatePrices(this.prices);
+      this.prices = Object.freeze(validatePrices(init.prices ?? PAPER_PRICES));
     } catch (cause) {
       throw new InvalidArgumentError(`invalid prices: ${(cause as Error).message}`, { cause });
     }
@@ -351,6 +401,9 @@ class Market implements PowerMarket {
     } catch (cause) {
       throw new InvalidArgumentError(`invalid parameters: ${(cause as Error).message}`, { cause });
     }
+    if (!(this.#parameters.maxCreditWeight <= MARKET_LIMITS.maxCreditWeight)) {
+      throw new InvalidArgumentError(`parameters.maxCreditWeight must be at most ${MARKET_LIMITS.maxCreditWeight}`);
+    }
     this.#initialCreditWeight = init.initialCreditWeight ?? 0;
     if (!(Number.isFinite(this.#initialCreditWeight) && this.#initialCreditWeight >= 0 && this.#initialCreditWeight <= this.#parameters.maxCreditWeight)) {
       throw new InvalidArgumentError(`initialCreditWeight must be in [0, ${this.#parameters.maxCreditWeight}]`);
@@ -362,158 +415,177 @@ class Market implements PowerMarket {
       throw new InvalidArgumentError('carbonCycleRounds must be a positive integer');
     }
     this.#onRound = init.onRound;
-    this.#state = emptyState(this.marketId);
+    this.#state = new CommittedState(this.marketId);
   }
 
   // ───────────── StateMachine ─────────────
 
   apply(input: ApplyInput): ApplyResult {
     const state = this.#state;
-    if (input.index <= state.lastAppliedIndex) return { index: input.index, block: undefined, outcomes: [] };
-    const outcomes: TransactionOutcome[] = [];
+    const index = input.index;
+    if (!(Number.isSafeInteger(index) && index > state.lastAppliedIndex)) return { index, block: undefined, outcomes: [] };
+    const entry = new Draft(state);
+    let outcomes: TransactionOutcome[] = [];
     const accepted: Uint8Array[] = [];
     const summaries: RoundSummary[] = [];
-    if (input.data.length > 0) {
-      let items: unknown[];
-      try {
-        const decoded = canonicalDecode(input.data);
-        if (!Array.isArray(decoded)) throw new SyntaxError('not a list');
-        items = decoded;
-      } catch (cause) {
-        items = [];
-        outcomes.push({ accepted: false, error: new InvalidTransactionError('the entry is not a canonical list of signed transactions', { cause }) });
-      }
-      for (const item of items) {
-        try {
-          validateSignedTransaction(item);
-          const receipt = this.#execute(item);
-          accepted.push(encodeSignedTransaction(item));
-          if (receipt.round) summaries.push(receipt.round);
-          outcomes.push({ accepted: true, receipt });
-        } catch (error) {
-          if (!(error instanceof MarketError)) throw error;
-          outcomes.push({ accepted: false, error });
+    let block: Block | undefined;
+    try {
+      const items = decodeEntry(input.data);
+      if (items instanceof InvalidTransactionError) outcomes.push({ accepted: false, error: items });
+      else {
+        for (const item of items) {
+          try {
+            const { receipt, bytes } = this.#run(entry, signedTransactionFromData(item));
+            accepted.push(bytes);
+            if (receipt.round) summaries.push(receipt.round);
+            outcomes.push({ accepted: true, receipt });
+          } catch (error) {
+            outcomes.push({ accepted: false, error: asMarketError(error) });
+          }
         }
       }
+      if (accepted.length > 0) block = createBlock(state.blocks.at(-1), { term: input.term, index }, accepted);
+    } catch (error) {
+      // Nothing above is expected to throw; if it does, the entry is refused whole, the same way on every replica.
+      const aborted = new TransactionAbortedError('the entry could not be applied; none of it was kept', { cause: error });
+      outcomes = outcomes.map(() => ({ accepted: false, error: aborted }));
+      if (outcomes.length === 0) outcomes.push({ accepted: false, error: aborted });
+      state.commit(new Draft(state), index, undefined);
+      return { index, block: undefined, outcomes };
     }
-    state.lastAppliedIndex = input.index;
-    let block: ApplyResult['block'];
-    if (accepted.length > 0) {
-      const created = createBlock(state.blocks.at(-1), { term: input.term, index: input.index }, accepted);
-      state.blocks.push(created);
-      block = { height: created.header.height, hash: created.hash };
-    }
-    for (const summary of summaries) this.#onRound?.(summary);
-    return { index: input.index, block, outcomes };
+    state.commit(entry, index, block);
+    this.#announce(summaries);
+    return { index, block: block === undefined ? undefined : { height: block.header.height, hash: block.hash }, outcomes };
   }
 
   snapshot(): Uint8Array {
-    const { blocks, ...rest } = this.#state;
-    return canonicalEncode({
-      ...rest,
-      blocks: blocks.map((block) => ({ header: block.header, hash: block.hash, transactions: block.transactions.map(toBase64Url) })),
-    });
+    return encodeSnapshot(this.#state);
   }
 
   restore(data: Uint8Array): void {
-    let decoded: unknown;
-    try {
-      decoded = canonicalDecode(data);
-    } catch (cause) {
-      throw new InvalidTransactionError('the snapshot is not canonical JSON', { cause });
-    }
-    const value = decoded as Omit<MarketState, 'blocks'> & { blocks: { header: Block['header']; hash: string; transactions: string[] }[] };
-    if (typeof value !== 'object' || value === null || value.version !== 1 || !Array.isArray(value.blocks)) {
-      throw new InvalidTransactionError('the snapshot is not a power-market snapshot (version 1)');
-    }
-    if (value.marketId !== this.marketId) throw new InvalidTransactionError(`the snapshot is of market ${String(value.marketId)}, not ${this.marketId}`);
-    const blocks: Block[] = value.blocks.map((block) => ({
-      header: block.header,
-      hash: block.hash,
-      transactions: block.transactions.map((tx) => {
-        const bytes = fromBase64Url(tx);
-        if (bytes === undefined) throw new InvalidTransactionError('the snapshot holds a transaction that is not base64url');
-        return bytes;
-      }),
-    }));
-    this.#state = { ...value, blocks };
+    this.#state = decodeSnapshot(data, { marketId: this.marketId, maxCreditWeight: this.#parameters.maxCreditWeight, priceRange: this.priceRange });
+    this.#keys.clear();
     this.#lastRound = undefined;
   }
 
   execute(signed: SignedTransaction): TransactionReceipt {
-    validateSignedTransaction(signed);
-    const receipt = this.#execute(signed);
+    const checked = parseSignedTransaction(signed);
     const state = this.#state;
+    const entry = new Draft(state);
+    let run: { receipt: TransactionReceipt; bytes: Uint8Array };
+    try {
+      run = this.#run(entry, checked);
+    } catch (error) {
+      throw asMarketError(error);
+    }
     const index = state.lastAppliedIndex + 1;
-    state.blocks.push(createBlock(state.blocks.at(-1), { term: state.blocks.at(-1)?.header.term ?? 0, index }, [encodeSignedTransaction(signed)]));
-    state.lastAppliedIndex = index;
-    if (receipt.round) this.#onRound?.(receipt.round);
-    return receipt;
+    const previous = state.blocks.at(-1);
+    state.commit(entry, index, createBlock(previous, { term: previous?.header.term ?? 0, index }, [run.bytes]));
+    if (run.receipt.round) this.#announce([run.receipt.round]);
+    return run.receipt;
+  }
+
+  #announce(summaries: readonly RoundSummary[]): void {
+    for (const summary of summaries) {
+      this.#lastRound = summary;
+      try {
+        this.#onRound?.(summary);
+      } catch {
+        // The round is committed on every replica; a failing callback must not stop this one.
+      }
+    }
   }
 
   // ───────────── transactions ─────────────
 
-  #execute(signed: SignedTransaction): TransactionReceipt {
+  /** Runs one checked transaction on a draft of its own over `entry`, and keeps it only if all of it succeeds. */
+  #run(entry: Draft, signed: SignedTransaction): { receipt: TransactionReceipt; bytes: Uint8Array } {
+    const draft = new Draft(entry);
+    const bytes = encodeSignedTransaction(signed);
+    const receipt = this.#execute(draft, signed, sha256Hex(bytes));
+    checkBounds(draft, this.#parameters.maxCreditWeight);
+    draft.mergeInto(entry);
+    return { receipt, bytes };
+  }
+
+  #key(id: string, publicKey: string): KeyObject | undefined {
+    let key = this.#keys.get(id);
+    if (key === undefined) {
+      key = importPublicKey(publicKey);
+      if (key !== undefined) this.#keys.set(id, key);
+    }
+    return key;
+  }
+
+  #verified(signed: SignedTransaction, key: KeyObject | undefined): boolean {
+    try {
+      return key !== undefined && verify(null, signingBytes(signed.transaction, { marketId: this.marketId }), key, Buffer.from(signed.signature, 'base64url'));
+    } catch {
+      return false;
+    }
+  }
+
+  #execute(draft: Draft, signed: SignedTransaction, hash: string): TransactionReceipt {
     const tx = signed.transaction;
-    const state = this.#state;
-    const signer = state.nodes[tx.signer];
+    const signer = draft.node(tx.signer);
     // Authenticate first: nothing about the state is revealed to an unsigned request.
     if (tx.type === 'registerNode') {
       if (signer) throw new NodeAlreadyRegisteredError(tx.signer);
-      if (!importPublicKey(tx.publicKey)) throw new InvalidTransactionError('registerNode: publicKey is not an ed25519 key');
-      if (!verifyTransactionSignature(signed, tx.publicKey, { marketId: this.marketId })) {
-        throw new InvalidSignatureError(`the registration of ${tx.signer} is not signed by the enclosed key`);
-      }
+      const key = importPublicKey(tx.publicKey);
+      if (key === undefined) throw new InvalidTransactionError('registerNode: publicKey is not an ed25519 key');
+      if (!this.#verified(signed, key)) throw new InvalidSignatureError(`the registration of ${tx.signer} is not signed by the enclosed key`);
     } else {
       if (!signer) throw new UnknownNodeError(tx.signer);
-      if (!verifyTransactionSignature(signed, signer.publicKey, { marketId: this.marketId })) {
+      if (!this.#verified(signed, this.#key(signer.id, signer.publicKey))) {
         throw new InvalidSignatureError(`the signature does not verify under ${tx.signer}'s registered key`);
       }
       if (tx.nonce <= signer.lastNonce) throw new ReplayedNonceError(tx.signer, tx.nonce, signer.lastNonce);
     }
-    const receipt: Mutable<TransactionReceipt> = { hash: transactionHash(signed), type: tx.type, signer: tx.signer, nonce: tx.nonce };
-    // Each handler validates everything, then mutates; nothing after its first write can throw.
+    const receipt: { -readonly [K in keyof TransactionReceipt]: TransactionReceipt[K] } = { hash, type: tx.type, signer: tx.signer, nonce: tx.nonce };
+    if (tx.type === 'registerNode') {
+      if (draft.nodeCount() >= MARKET_LIMITS.maxNodes) throw new LimitExceededError(`the market has ${MARKET_LIMITS.maxNodes} nodes, its limit`);
+      draft.addNode({
+        id: tx.signer,
+        kind: tx.kind,
+        renewable: tx.renewable,
+        publicKey: tx.publicKey,
+        status: 'active',
+        balance: 0,
+        creditWeight: this.#initialCreditWeight,
+        participation: 0,
+        lastNonce: tx.nonce,
+        renewableKWh: 0,
+        certificatesIssued: 0,
+        certificatesSold: 0,
+        certificatesBought: 0,
+        carbonCycle: { quota: 0, purchased: 0, emitted: 0 },
+        carbonSettlement: 0,
+        transmissions: 0,
+        transmissionFaults: 0,
+        lastRoundContractedKWh: 0,
+        lastRoundActualKWh: 0,
+      });
+      return receipt;
+    }
+    // The draft is dropped if anything below throws, so the order of checks and writes is free.
+    const me = draft.editNode(tx.signer);
+    me.lastNonce = tx.nonce;
     switch (tx.type) {
-      case 'registerNode':
-        state.nodes[tx.signer] = {
-          id: tx.signer,
-          kind: tx.kind,
-          renewable: tx.renewable,
-          publicKey: tx.publicKey,
-          status: 'active',
-          balance: 0,
-          creditWeight: this.#initialCreditWeight,
-          participation: 0,
-          lastNonce: tx.nonce,
-          renewableKWh: 0,
-          certificatesIssued: 0,
-          certificatesSold: 0,
-          certificatesBought: 0,
-          carbonCycle: { quota: 0, purchased: 0, emitted: 0 },
-          carbonSettlement: 0,
-          transmissions: 0,
-          transmissionFaults: 0,
-          lastRoundContractedKWh: 0,
-          lastRoundActualKWh: 0,
-        };
-        return receipt;
       case 'proposeContract': {
-        const counterparty = state.nodes[tx.counterparty];
+        const counterparty = draft.node(tx.counterparty);
         if (!counterparty) throw new UnknownNodeError(tx.counterparty);
-        if (counterparty.kind === signer!.kind) {
+        if (counterparty.kind === me.kind) {
           throw new InvalidCounterpartyError(`a contract needs one generation and one consumption node; ${tx.signer} and ${tx.counterparty} are both ${counterparty.kind} nodes`);
         }
         if (tx.unitPrice < this.priceRange.min || tx.unitPrice > this.priceRange.max) {
           throw new PriceOutOfRangeError(tx.unitPrice, this.priceRange.min, this.priceRange.max);
         }
         const id = `${tx.signer}/${tx.nonce}`;
-        const generator = signer!.kind === 'generation' ? tx.signer : tx.counterparty;
-        const consumer = generator === tx.signer ? tx.counterparty : tx.signer;
-        signer!.lastNonce = tx.nonce;
-        state.contracts[id] = {
+        const generator = me.kind === 'generation' ? tx.signer : tx.counterparty;
+        draft.addContract({
           id,
           generator,
-          consumer,
+          consumer: generator === tx.signer ? tx.counterparty : tx.signer,
           proposer: tx.signer,
           unitPrice: tx.unitPrice,
           contractedKWh: tx.contractedKWh,
@@ -525,46 +597,46 @@ class Market implements PowerMarket {
           consumedKWh: null,
           settledInRound: null,
           lineFault: false,
-        };
+        });
         receipt.contractId = id;
         return receipt;
       }
       case 'acceptContract': {
-        const contract = this.#contractFor(tx.contractId, tx.signer);
+        const contract = this.#contractFor(draft, tx.contractId, tx.signer);
         if (contract.proposer === tx.signer) throw new NotAPartyError(`contract ${contract.id} must be accepted by the counterparty, not its proposer`);
         if (contract.status === 'settled') throw new ContractAlreadySettledError(contract.id);
         if (contract.status !== 'proposed') throw new InvalidContractStateError(`contract ${contract.id} is already accepted`);
-        signer!.lastNonce = tx.nonce;
-        contract.status = 'accepted';
+        draft.editContract(contract.id).status = 'accepted';
         // Both parties pay the handling fee to the grid operator (§2.2 (2)).
-        state.nodes[contract.generator]!.balance -= contract.handlingFee;
-        state.nodes[contract.consumer]!.balance -= contract.handlingFee;
-        state.gridBalance += 2 * contract.handlingFee;
+        draft.editNode(contract.generator).balance -= contract.handlingFee;
+        draft.editNode(contract.consumer).balance -= contract.handlingFee;
+        draft.gridBalance += 2 * contract.handlingFee;
         return receipt;
       }
       case 'reportDelivery': {
-        const contract = this.#contractFor(tx.contractId, tx.signer);
+        const contract = this.#contractFor(draft, tx.contractId, tx.signer);
         if (contract.status === 'settled') throw new ContractAlreadySettledError(contract.id);
         if (contract.status !== 'accepted') throw new InvalidContractStateError(`contract ${contract.id} is not accepted yet`);
         const field = tx.signer === contract.generator ? 'generatedKWh' : 'consumedKWh';
         if (contract[field] !== null) throw new InvalidContractStateError(`${tx.signer} already reported its metered volume for contract ${contract.id}`);
-        signer!.lastNonce = tx.nonce;
-        contract[field] = tx.meteredKWh;
+        draft.editContract(contract.id)[field] = tx.meteredKWh;
         return receipt;
       }
       case 'settleRound': {
         const contracts = tx.contractIds.map((id) => {
-          const contract = state.contracts[id];
+          const contract = draft.contract(id);
           if (!contract) throw new UnknownContractError(id);
           if (contract.status === 'settled') throw new ContractAlreadySettledError(id);
           if (contract.status !== 'accepted') throw new InvalidContractStateError(`contract ${id} is not accepted, so it cannot be settled`);
           return contract;
         });
-        const nodes = this.#nodesById();
         const settlement = settleRound({
           prices: this.prices,
           maxCreditWeight: this.#parameters.maxCreditWeight,
-          nodes: nodes.map((node) => ({ id: node.id, kind: node.kind, creditWeight: node.creditWeight })),
+          nodes: draft.nodeIds().map((id) => {
+            const node = draft.node(id)!;
+            return { id, kind: node.kind, creditWeight: node.creditWeight };
+          }),
           // A party that reported nothing is settled as having delivered or consumed nothing.
           contracts: contracts.map((contract) => ({
             id: contract.id,
@@ -576,81 +648,75 @@ class Market implements PowerMarket {
             consumedKWh: contract.consumedKWh ?? 0,
           })),
         });
-        signer!.lastNonce = tx.nonce;
-        this.#commitRound(contracts, settlement);
-        receipt.round = this.#summarise(settlement);
-        this.#lastRound = receipt.round;
+        this.#commitRound(draft, contracts, settlement);
+        receipt.round = this.#summarise(draft, settlement);
         return receipt;
       }
       case 'offerCertificates': {
-        const buyer = state.nodes[tx.buyer];
-        if (!buyer) throw new UnknownNodeError(tx.buyer);
-        if (held(signer!) < tx.count) throw new InsufficientCertificatesError(tx.signer, tx.count, held(signer!));
+        if (!draft.node(tx.buyer)) throw new UnknownNodeError(tx.buyer);
+        if (held(me) < tx.count) throw new InsufficientCertificatesError(tx.signer, tx.count, held(me));
         const id = `${tx.signer}/${tx.nonce}`;
-        signer!.lastNonce = tx.nonce;
-        state.offers[id] = { id, seller: tx.signer, buyer: tx.buyer, count: tx.count, unitPrice: toMilliYuan(tx.unitPrice) };
+        draft.addOffer({ id, seller: tx.signer, buyer: tx.buyer, count: tx.count, unitPrice: toMilliYuan(tx.unitPrice) });
         receipt.offerId = id;
         return receipt;
       }
       case 'acceptCertificates': {
-        const offer = state.offers[tx.offerId];
+        const offer = draft.offer(tx.offerId);
         if (!offer) throw new UnknownOfferError(tx.offerId);
         if (offer.buyer !== tx.signer) throw new NotAPartyError(`offer ${offer.id} is addressed to ${offer.buyer}, not ${tx.signer}`);
-        const seller = state.nodes[offer.seller]!;
+        const seller = draft.editNode(offer.seller);
         if (held(seller) < offer.count) throw new InsufficientCertificatesError(seller.id, offer.count, held(seller));
-        signer!.lastNonce = tx.nonce;
         // eq. 20: sold certificates stop counting for the seller, bought ones count for the buyer.
         seller.certificatesSold += offer.count;
-        signer!.certificatesBought += offer.count;
-        const price = offer.count * offer.unitPrice;
-        signer!.balance -= price;
+        me.certificatesBought += offer.count;
+        const price = offer.count * offer.unitPrice; // ≤ 10^6 · 10^9 milli-yuan: exact
+        me.balance -= price;
         seller.balance += price;
-        delete state.offers[offer.id];
+        draft.closeOffer(offer.id);
         return receipt;
       }
       case 'recordCarbon': {
-        signer!.lastNonce = tx.nonce;
-        signer!.carbonCycle.quota += tx.quota;
-        signer!.carbonCycle.purchased += tx.purchased;
-        signer!.carbonCycle.emitted += tx.emitted;
+        me.carbonCycle.quota += tx.quota;
+        me.carbonCycle.purchased += tx.purchased;
+        me.carbonCycle.emitted += tx.emitted;
         return receipt;
       }
       case 'reportLineFault': {
-        const contract = this.#contractFor(tx.contractId, tx.signer);
+        const contract = this.#contractFor(draft, tx.contractId, tx.signer);
         if (contract.status !== 'settled') throw new InvalidContractStateError(`contract ${contract.id} is not settled: no transmission to report on yet`);
         if (!((contract.generatedKWh ?? 0) > 0)) throw new InvalidContractStateError(`nothing was transmitted under contract ${contract.id}`);
         if (contract.lineFault) throw new InvalidContractStateError(`a line fault is already recorded for contract ${contract.id}`);
-        signer!.lastNonce = tx.nonce;
-        contract.lineFault = true;
-        state.nodes[contract.generator]!.transmissionFaults += 1;
+        draft.editContract(contract.id).lineFault = true;
+        draft.editNode(contract.generator).transmissionFaults += 1;
         return receipt;
       }
       case 'recordParticipation': {
-        for (const id of tx.acknowledgements) if (!state.nodes[id]) throw new UnknownNodeError(id);
-        signer!.lastNonce = tx.nonce;
-        const before = new Map(Object.values(state.nodes).map((node) => [node.id, node.participation]));
+        for (const id of tx.acknowledgements) if (!draft.node(id)) throw new UnknownNodeError(id);
+        const ids = draft.nodeIds();
+        const before = new Map(ids.map((id) => [id, draft.node(id)!.participation]));
         // eq. 19 for the round in progress; the first acknowledgement is the leader's own.
-        const after = participationAfterCommit(before, { acks: tx.acknowledgements.map((id) => ({ id })) }, state.round + 1, this.#parameters);
-        for (const [id, participation] of after) state.nodes[id]!.participation = participation;
+        const after = participationAfterCommit(before, { acks: tx.acknowledgements.map((id) => ({ id })) }, draft.round + 1, this.#parameters);
+        for (const [id, participation] of after) if (participation !== before.get(id)) draft.editNode(id).participation = participation;
         return receipt;
       }
+      default:
+        return unreachable(tx);
     }
   }
 
   /** The contract, checked to exist and to have `signer` as a party. */
-  #contractFor(contractId: string, signer: string): Mutable<MarketContract> {
-    const contract = this.#state.contracts[contractId];
+  #contractFor(view: StateView, contractId: string, signer: string): Readonly<ContractRecord> {
+    const contract = view.contract(contractId);
     if (!contract) throw new UnknownContractError(contractId);
     if (signer !== contract.generator && signer !== contract.consumer) throw new NotAPartyError(`${signer} is not a party to contract ${contractId}`);
     return contract;
   }
 
-  #commitRound(contracts: Mutable<MarketContract>[], settlement: RoundSettlement): void {
-    const state = this.#state;
-    state.round += 1;
-    const round = state.round;
+  #commitRound(draft: Draft, contracts: readonly Readonly<ContractRecord>[], settlement: RoundSettlement): void {
+    draft.round += 1;
+    const round = draft.round;
     for (const result of settlement.nodes) {
-      const node = state.nodes[result.id]!;
+      const node = draft.editNode(result.id);
       node.balance += result.balanceChange;
       // eq. 24–25: credit and participation decay once every l rounds.
       node.creditWeight = weightBeforeNextRound(result.creditWeightAfter, round, this.#parameters);
@@ -658,12 +724,13 @@ class Market implements PowerMarket {
       node.lastRoundContractedKWh = result.contractedKWh;
       node.lastRoundActualKWh = result.actualKWh;
     }
-    state.gridBalance += settlement.gridBalanceChange;
-    for (const contract of contracts) {
+    draft.gridBalance += settlement.gridBalanceChange;
+    for (const settled of contracts) {
+      const contract = draft.editContract(settled.id);
       contract.status = 'settled';
       contract.settledInRound = round;
       const generated = contract.generatedKWh ?? 0;
-      const generator = state.nodes[contract.generator]!;
+      const generator = draft.editNode(contract.generator);
       if (generated > 0) generator.transmissions += 1; // eq. 23: C_t counts transmissions
       if (generator.renewable) {
         // eq. 6: one certificate per MWh, kWh accumulating across rounds.
@@ -672,16 +739,17 @@ class Market implements PowerMarket {
       }
     }
     if (round % this.#carbonCycleRounds === 0) {
-      for (const node of Object.values(state.nodes)) {
+      for (const id of draft.nodeIds()) {
+        const node = draft.editNode(id);
         node.carbonSettlement = carbonSettlement(node.carbonCycle); // eq. 22
         node.carbonCycle = { quota: 0, purchased: 0, emitted: 0 };
       }
     }
   }
 
-  #summarise(settlement: RoundSettlement): RoundSummary {
-    const scoreInputs = this.scoreInputs();
-    // The round is committed by now: a strategy that throws (a custom one) only loses the summary's scores.
+  #summarise(view: StateView, settlement: RoundSettlement): RoundSummary {
+    const scoreInputs = scoreInputsOf(view);
+    // Scores are derived, not replicated: a strategy that throws (a custom one) only loses the summary's scores.
     let scores: Map<string, number> | undefined;
     try {
       scores = this.#scoring.score(scoreInputs);
@@ -694,7 +762,7 @@ class Market implements PowerMarket {
     } catch {
       voteWeights = undefined; // too few nodes for the fault-tolerance guard yet
     }
-    return { round: this.#state.round, settlement, scoreInputs, scores, voteWeights };
+    return { round: view.round, settlement, scoreInputs, scores, voteWeights };
   }
 
   // ───────────── queries ─────────────
@@ -707,25 +775,22 @@ class Market implements PowerMarket {
     return this.#state.lastAppliedIndex;
   }
 
-  node(id: string): MarketNode | undefined {
-    const node = this.#state.nodes[id];
-    return node === undefined ? undefined : copy(node);
+  ledgerHead(): LedgerHead {
+    return ledgerHeadOf(this.#state.blocks, this.#state.lastAppliedIndex);
   }
 
-  /** The live node records, ordered by id (the order of every list the market hands out). */
-  #nodesById(): Mutable<MarketNode>[] {
-    return Object.keys(this.#state.nodes)
-      .sort()
-      .map((id) => this.#state.nodes[id]!);
+  node(id: string): MarketNode | undefined {
+    const node = this.#state.node(id);
+    return node === undefined ? undefined : copyNode(node);
   }
 
   nodes(): MarketNode[] {
-    return this.#nodesById().map(copy);
+    return this.#state.nodeIds().map((id) => copyNode(this.#state.node(id)!));
   }
 
   balance(id: string): MilliYuan {
-    const node = this.#state.nodes[id];
-    if (!node) throw new UnknownNodeError(id);
+    const node = this.#state.node(id);
+    if (!node) throw new UnknownNodeError(typeof id === 'string' ? id : describeValue(id));
     return node.balance;
   }
 
@@ -734,20 +799,18 @@ class Market implements PowerMarket {
   }
 
   greenCertificates(id: string): number {
-    const node = this.#state.nodes[id];
-    if (!node) throw new UnknownNodeError(id);
+    const node = this.#state.node(id);
+    if (!node) throw new UnknownNodeError(typeof id === 'string' ? id : describeValue(id));
     return held(node);
   }
 
   contract(id: string): MarketContract | undefined {
-    const contract = this.#state.contracts[id];
-    return contract === undefined ? undefined : copy(contract);
+    const contract = this.#state.contract(id);
+    return contract === undefined ? undefined : { ...contract };
   }
 
   offers(): CertificateOffer[] {
-    return Object.keys(this.#state.offers)
-      .sort()
-      .map((id) => copy(this.#state.offers[id]!));
+    return [...this.#state.offers.keys()].sort().map((id) => ({ ...this.#state.offers.get(id)! }));
   }
 
   ledger(): Block[] {
@@ -759,18 +822,7 @@ class Market implements PowerMarket {
   }
 
   scoreInputs(): NodeScoreInput[] {
-    // Reads primitives only, so the live records serve: no copy per node on every settled round.
-    return this.#nodesById().map((node) => ({
-      id: node.id,
-      kind: node.kind,
-      creditWeight: node.creditWeight,
-      contracted: node.lastRoundContractedKWh,
-      actual: node.lastRoundActualKWh,
-      participation: node.participation,
-      greenCertificates: held(node),
-      carbonSettlement: node.carbonSettlement,
-      ...(node.kind === 'generation' ? { transmissions: node.transmissions, transmissionFaults: node.transmissionFaults } : {}),
-    }));
+    return scoreInputsOf(this.#state);
   }
 
   scores(strategy: ScoringStrategy = this.#scoring): Map<string, number> {
@@ -781,6 +833,28 @@ class Market implements PowerMarket {
     const { strategy, ...init } = options;
     return toVoteWeights(this.scores(strategy), { ...this.#voteWeightsInit, ...init });
   }
+}
+
+function unreachable(value: never): never {
+  throw new TransactionAbortedError(`unhandled transaction ${(value as MarketTransaction).type}`);
+}
+
+/** Every registered node's score inputs in `view`, by id. Reads primitives only: no copy per node. */
+function scoreInputsOf(view: StateView): NodeScoreInput[] {
+  return view.nodeIds().map((id) => {
+    const node = view.node(id)!;
+    return {
+      id: node.id,
+      kind: node.kind,
+      creditWeight: node.creditWeight,
+      contracted: node.lastRoundContractedKWh,
+      actual: node.lastRoundActualKWh,
+      participation: node.participation,
+      greenCertificates: held(node),
+      carbonSettlement: node.carbonSettlement,
+      ...(node.kind === 'generation' ? { transmissions: node.transmissions, transmissionFaults: node.transmissionFaults } : {}),
+    };
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { InvalidRoundError } from './errors.js';
+import { describeValue, InvalidRoundError } from './errors.js';
 import type { NodeKind, RoundContract, RoundInput, RoundNode } from './settlement.js';
 
 /** A round parsed from a round document, with each node's id as the document wrote it. */
@@ -14,13 +14,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function field(record: Record<string, unknown>, key: string, path: string): unknown {
-  if (!(key in record)) throw new InvalidRoundError(`${path}.${key} is missing`);
+  if (!Object.hasOwn(record, key)) throw new InvalidRoundError(`${path}.${key} is missing`);
   return record[key];
 }
 
 function numberField(record: Record<string, unknown>, key: string, path: string): number {
   const value = field(record, key, path);
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidRoundError(`${path}.${key} must be a finite number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidRoundError(`${path}.${key} must be a finite number, got ${describeValue(value)}`);
   return value;
 }
 
@@ -33,7 +33,7 @@ function volumeField(record: Record<string, unknown>, key: string, path: string)
 function idField(record: Record<string, unknown>, key: string, path: string): string | number {
   const value = field(record, key, path);
   if ((typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length > 0)) return value;
-  throw new InvalidRoundError(`${path}.${key} must be a number or a non-empty string, got ${JSON.stringify(value)}`);
+  throw new InvalidRoundError(`${path}.${key} must be a number or a non-empty string, got ${describeValue(value)}`);
 }
 
 /**
@@ -65,7 +65,7 @@ export function parseRoundDocument(document: unknown): ParsedRoundDocument {
   const gridPurchasePrice = volumeField(prices, 'gridPurchasePrice_B', 'round.prices');
   const overGridFee = volumeField(prices, 'overGridFee_G', 'round.prices');
   let maxCreditWeight: number | undefined;
-  if ('creditWeightMax' in document) maxCreditWeight = numberField(document, 'creditWeightMax', 'round');
+  if (Object.hasOwn(document, 'creditWeightMax')) maxCreditWeight = numberField(document, 'creditWeightMax', 'round');
 
   const nodesValue = field(document, 'nodes', 'round');
   if (!Array.isArray(nodesValue)) throw new InvalidRoundError('round.nodes must be an array');
@@ -75,11 +75,11 @@ export function parseRoundDocument(document: unknown): ParsedRoundDocument {
     if (!isRecord(node)) throw new InvalidRoundError(`${path} must be an object`);
     const original = idField(node, 'id', path);
     const id = String(original);
-    if (originalIds.has(id)) throw new InvalidRoundError(`${path}.id ${JSON.stringify(original)} appears twice`);
+    if (originalIds.has(id)) throw new InvalidRoundError(`${path}.id ${describeValue(original)} appears twice`);
     originalIds.set(id, original);
     const kind = field(node, 'kind', path);
     if (kind !== 'generation' && kind !== 'consumption') {
-      throw new InvalidRoundError(`${path}.kind must be "generation" or "consumption", got ${JSON.stringify(kind)}`);
+      throw new InvalidRoundError(`${path}.kind must be "generation" or "consumption", got ${describeValue(kind)}`);
     }
     return { id, kind: kind as NodeKind, creditWeight: volumeField(node, 'creditWeightBefore', path) };
   });

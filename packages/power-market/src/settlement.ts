@@ -1,12 +1,14 @@
 import { creditPenaltyDelta, creditWeightAfterRound, DEFAULT_MAX_CREDIT_WEIGHT } from '@greenraft/weight-scoring';
 import {
+  describeValue,
   InvalidCounterpartyError,
   InvalidQuantityError,
   InvalidRoundError,
   PriceOutOfRangeError,
   UnknownNodeError,
 } from './errors.js';
-import { allocateProportionally, toMilliYuan } from './money.js';
+import { MARKET_LIMITS } from './limits.js';
+import { splitByLargestRemainder, toMilliYuan } from './money.js';
 
 /** An amount of money in integer milli-yuan (1 yuan = 1000). */
 export type MilliYuan = number;
@@ -133,81 +135,144 @@ export interface RoundSettlement {
   readonly gridBalanceChange: MilliYuan;
 }
 
-function requireQuantity(name: string, value: unknown, positive = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new InvalidQuantityError(`${name} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** The unit-price range the paper's penalties assume: S ≤ U ≤ B − G keeps both losses (eq. 32–33) ≥ 0. */
 export function fairPriceRange(prices: MarketPrices): { readonly min: number; readonly max: number } {
   return { min: prices.feedInTariff, max: prices.gridPurchasePrice - prices.overGridFee };
 }
 
-/** Throws {@link InvalidRoundError} unless the prices are finite, ≥ 0 and leave a non-empty fair range. */
-export function validatePrices(prices: MarketPrices): void {
+/**
+ * A copy of `prices`, checked: each a finite number in [0, {@link MARKET_LIMITS}.maxPrice], with a
+ * non-empty fair range. @throws {@link InvalidRoundError} otherwise.
+ */
+export function validatePrices(prices: MarketPrices): MarketPrices {
   if (typeof prices !== 'object' || prices === null) throw new InvalidRoundError('prices must be an object');
+  const checked = { feedInTariff: 0, gridPurchasePrice: 0, overGridFee: 0 };
   for (const key of ['feedInTariff', 'gridPurchasePrice', 'overGridFee'] as const) {
-    const value = prices[key];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new InvalidRoundError(`prices.${key} must be a finite number ≥ 0, got ${String(value)}`);
+    const value: unknown = prices[key];
+    if (typeof value !== 'number' || !(value >= 0 && value <= MARKET_LIMITS.maxPrice)) {
+      throw new InvalidRoundError(`prices.${key} must be a finite number in [0, ${MARKET_LIMITS.maxPrice}], got ${describeValue(value)}`);
     }
+    checked[key] = value;
   }
-  const { min, max } = fairPriceRange(prices);
+  const { min, max } = fairPriceRange(checked);
   if (min > max) {
     throw new InvalidRoundError(
       `feedInTariff ${min} is above gridPurchasePrice − overGridFee ${max}: no unit price leaves both parties' losses non-negative`,
     );
   }
+  return checked;
 }
 
-function validateRound(round: RoundInput): { max: number; nodes: Map<string, RoundNode>; contractIds: string[] } {
+function quantity(name: string, value: unknown, max: number, positive = false): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= max) || (positive && value === 0)) {
+    throw new InvalidQuantityError(`${name} must be a finite number in ${positive ? '(0' : '[0'}, ${max}], got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** The longest contract label a round accepts (the market's are "<node id>/<nonce>"). */
+const MAX_CONTRACT_LABEL = 2 * MARKET_LIMITS.maxIdLength;
+
+interface CheckedNode {
+  readonly id: string;
+  readonly kind: NodeKind;
+  readonly creditWeight: number;
+}
+
+interface CheckedContract {
+  readonly id: string;
+  readonly generator: string;
+  readonly consumer: string;
+  readonly unitPrice: number;
+  readonly contractedKWh: number;
+  readonly generatedKWh: number;
+  readonly consumedKWh: number;
+}
+
+interface CheckedRound {
+  readonly prices: MarketPrices;
+  readonly max: number;
+  readonly nodes: ReadonlyMap<string, CheckedNode>;
+  readonly contracts: readonly CheckedContract[];
+}
+
+/** Reads every field of the round once into a checked copy, so nothing the caller changes later counts. */
+function validateRound(round: RoundInput): CheckedRound {
   if (typeof round !== 'object' || round === null) throw new InvalidRoundError('the round must be an object');
-  validatePrices(round.prices);
-  const max = round.maxCreditWeight ?? DEFAULT_MAX_CREDIT_WEIGHT;
-  if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
-    throw new InvalidRoundError(`maxCreditWeight must be a finite number > 0, got ${String(max)}`);
+  const prices = validatePrices(round.prices);
+  const max: unknown = round.maxCreditWeight ?? DEFAULT_MAX_CREDIT_WEIGHT;
+  if (typeof max !== 'number' || !(max > 0 && max <= MARKET_LIMITS.maxCreditWeight)) {
+    throw new InvalidRoundError(`maxCreditWeight must be a finite number in (0, ${MARKET_LIMITS.maxCreditWeight}], got ${describeValue(max)}`);
   }
-  if (!Array.isArray(round.nodes)) throw new InvalidRoundError('nodes must be an array');
-  if (!Array.isArray(round.contracts)) throw new InvalidRoundError('contracts must be an array');
-  const nodes = new Map<string, RoundNode>();
-  for (const [position, node] of round.nodes.entries()) {
+  const nodeList: unknown = round.nodes;
+  const contractList: unknown = round.contracts;
+  if (!Array.isArray(nodeList)) throw new InvalidRoundError('nodes must be an array');
+  if (!Array.isArray(contractList)) throw new InvalidRoundError('contracts must be an array');
+  if (nodeList.length > MARKET_LIMITS.maxNodes) throw new InvalidRoundError(`a round has at most ${MARKET_LIMITS.maxNodes} nodes, got ${nodeList.length}`);
+  if (contractList.length > MARKET_LIMITS.maxRoundContracts) {
+    throw new InvalidRoundError(`a round settles at most ${MARKET_LIMITS.maxRoundContracts} contracts, got ${contractList.length}`);
+  }
+  const nodes = new Map<string, CheckedNode>();
+  for (let position = 0; position < nodeList.length; position++) {
+    const node: unknown = nodeList[position];
     if (typeof node !== 'object' || node === null) throw new InvalidRoundError(`nodes[${position}] must be an object`);
-    if (typeof node.id !== 'string' || node.id.length === 0) throw new InvalidRoundError(`nodes[${position}].id must be a non-empty string`);
-    if (nodes.has(node.id)) throw new InvalidRoundError(`node ${node.id} appears twice`);
-    if (node.kind !== 'generation' && node.kind !== 'consumption') {
-      throw new InvalidRoundError(`node ${node.id}: kind must be 'generation' or 'consumption', got ${String(node.kind)}`);
+    const { id, kind, creditWeight } = node as Record<string, unknown>;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MARKET_LIMITS.maxIdLength) {
+      throw new InvalidRoundError(`nodes[${position}].id must be a string of 1 to ${MARKET_LIMITS.maxIdLength} characters, got ${describeValue(id)}`);
     }
-    const weight = node.creditWeight;
-    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0 || weight > max) {
-      throw new InvalidQuantityError(`node ${node.id}: creditWeight must be a finite number in [0, ${max}], got ${String(weight)}`);
+    if (nodes.has(id)) throw new InvalidRoundError(`node ${id} appears twice`);
+    if (kind !== 'generation' && kind !== 'consumption') {
+      throw new InvalidRoundError(`node ${id}: kind must be 'generation' or 'consumption', got ${describeValue(kind)}`);
     }
-    nodes.set(node.id, node);
+    if (typeof creditWeight !== 'number' || !(creditWeight >= 0 && creditWeight <= max)) {
+      throw new InvalidQuantityError(`node ${id}: creditWeight must be a finite number in [0, ${max}], got ${describeValue(creditWeight)}`);
+    }
+    nodes.set(id, { id, kind, creditWeight });
   }
-  const { min: minPrice, max: maxPrice } = fairPriceRange(round.prices);
-  const contractIds: string[] = [];
+  const { min: minPrice, max: maxPrice } = fairPriceRange(prices);
+  const contracts: CheckedContract[] = [];
   const seen = new Set<string>();
-  for (const [position, contract] of round.contracts.entries()) {
+  const sums = { contracted: 0, generated: 0, consumed: 0 };
+  for (let position = 0; position < contractList.length; position++) {
+    const contract: unknown = contractList[position];
     if (typeof contract !== 'object' || contract === null) throw new InvalidRoundError(`contracts[${position}] must be an object`);
-    const id = contract.id ?? `#${position}`;
-    if (typeof id !== 'string' || seen.has(id)) throw new InvalidRoundError(`contracts[${position}]: id ${String(id)} is not a unique string`);
+    const fields = contract as Record<string, unknown>;
+    const id = fields['id'] ?? `#${position}`;
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_CONTRACT_LABEL || seen.has(id)) {
+      throw new InvalidRoundError(`contracts[${position}]: id ${describeValue(id)} is not a unique string of 1 to ${MAX_CONTRACT_LABEL} characters`);
+    }
     seen.add(id);
-    contractIds.push(id);
-    const generator = nodes.get(contract.generator);
-    if (!generator) throw new UnknownNodeError(String(contract.generator));
-    const consumer = nodes.get(contract.consumer);
-    if (!consumer) throw new UnknownNodeError(String(contract.consumer));
+    const generatorId = fields['generator'];
+    const consumerId = fields['consumer'];
+    const generator = typeof generatorId === 'string' ? nodes.get(generatorId) : undefined;
+    if (!generator) throw new UnknownNodeError(typeof generatorId === 'string' ? generatorId : describeValue(generatorId));
+    const consumer = typeof consumerId === 'string' ? nodes.get(consumerId) : undefined;
+    if (!consumer) throw new UnknownNodeError(typeof consumerId === 'string' ? consumerId : describeValue(consumerId));
     if (generator.kind !== 'generation') throw new InvalidCounterpartyError(`contract ${id}: generator ${generator.id} is a consumption node`);
     if (consumer.kind !== 'consumption') throw new InvalidCounterpartyError(`contract ${id}: consumer ${consumer.id} is a generation node`);
-    const price = contract.unitPrice;
-    if (typeof price !== 'number' || !Number.isFinite(price)) throw new InvalidQuantityError(`contract ${id}: unitPrice must be a finite number, got ${String(price)}`);
-    if (price < minPrice || price > maxPrice) throw new PriceOutOfRangeError(price, minPrice, maxPrice);
-    requireQuantity(`contract ${id}: contractedKWh`, contract.contractedKWh, true);
-    requireQuantity(`contract ${id}: generatedKWh`, contract.generatedKWh);
-    requireQuantity(`contract ${id}: consumedKWh`, contract.consumedKWh);
+    const unitPrice = quantity(`contract ${id}: unitPrice`, fields['unitPrice'], MARKET_LIMITS.maxPrice);
+    if (unitPrice < minPrice || unitPrice > maxPrice) throw new PriceOutOfRangeError(unitPrice, minPrice, maxPrice);
+    const checked: CheckedContract = {
+      id,
+      generator: generator.id,
+      consumer: consumer.id,
+      unitPrice,
+      contractedKWh: quantity(`contract ${id}: contractedKWh`, fields['contractedKWh'], MARKET_LIMITS.maxContractKWh, true),
+      generatedKWh: quantity(`contract ${id}: generatedKWh`, fields['generatedKWh'], MARKET_LIMITS.maxMeteredKWh),
+      consumedKWh: quantity(`contract ${id}: consumedKWh`, fields['consumedKWh'], MARKET_LIMITS.maxMeteredKWh),
+    };
+    sums.contracted += checked.contractedKWh;
+    sums.generated += checked.generatedKWh;
+    sums.consumed += checked.consumedKWh;
+    contracts.push(checked);
   }
-  return { max, nodes, contractIds };
+  // The per-round bound keeps every amount of the round an exact integer of milli-yuan.
+  for (const [name, sum] of Object.entries(sums)) {
+    if (sum > MARKET_LIMITS.maxRoundKWh) {
+      throw new InvalidQuantityError(`the round's total ${name} volume ${sum} kWh is above the limit of ${MARKET_LIMITS.maxRoundKWh} kWh per round`);
+    }
+  }
+  return { prices, max, nodes, contracts };
 }
 
 interface MutableNodeTotals {
@@ -217,7 +282,6 @@ interface MutableNodeTotals {
   gridRevenue: number;
   penalty: number;
   compensation: number;
-  allocation: number;
   balanceChange: number;
 }
 
@@ -228,11 +292,14 @@ interface MutableNodeTotals {
  *
  * A node's credit weight moves once per round, from its total contracted and actual volumes
  * over all its contracts; each contract it defaulted on is penalised with that round's ΔW_a.
- * Money is in integer milli-yuan and conserved exactly (see the rounding rule in the docs).
+ * Money is in integer milli-yuan and conserved exactly for every accepted round (see the rounding
+ * rule in the docs): prices, volumes and the round's totals are bounded by {@link MARKET_LIMITS}
+ * so that every amount stays an exact integer. The input is read once, into a checked copy.
  * Pure and deterministic: the power-market state machine and the CLI both call it.
  *
  * @throws {@link InvalidRoundError}, {@link UnknownNodeError}, {@link InvalidCounterpartyError},
- *   {@link InvalidQuantityError} or {@link PriceOutOfRangeError} on bad input.
+ *   {@link InvalidQuantityError} or {@link PriceOutOfRangeError} on bad input (a value out of its
+ *   limits included); the error's message never calls the input's own methods.
  *
  * @example
  * ```ts
@@ -251,19 +318,20 @@ interface MutableNodeTotals {
  * ```
  */
 export function settleRound(round: RoundInput): RoundSettlement {
-  const { max, nodes, contractIds } = validateRound(round);
-  const { feedInTariff: S, gridPurchasePrice: B, overGridFee: G } = round.prices;
+  const checked = validateRound(round);
+  const { max, nodes } = checked;
+  const { feedInTariff: S, gridPurchasePrice: B, overGridFee: G } = checked.prices;
   const params = { maxCreditWeight: max };
 
   const totals = new Map<string, MutableNodeTotals>();
   for (const id of nodes.keys()) {
-    totals.set(id, { contractedKWh: 0, actualKWh: 0, revenueOrExpense: 0, gridRevenue: 0, penalty: 0, compensation: 0, allocation: 0, balanceChange: 0 });
+    totals.set(id, { contractedKWh: 0, actualKWh: 0, revenueOrExpense: 0, gridRevenue: 0, penalty: 0, compensation: 0, balanceChange: 0 });
   }
   const totalOf = (id: string): MutableNodeTotals => totals.get(id)!;
 
   // eq. 15: Σ E_c counts each contract once.
   let totalContractedKWh = 0;
-  for (const contract of round.contracts) {
+  for (const contract of checked.contracts) {
     totalContractedKWh += contract.contractedKWh;
     totalOf(contract.generator).contractedKWh += contract.contractedKWh;
     totalOf(contract.generator).actualKWh += contract.generatedKWh;
@@ -286,10 +354,14 @@ export function settleRound(round: RoundInput): RoundSettlement {
     penaltyDelta.set(node.id, creditPenaltyDelta(input, params));
   }
 
+  // The nodes' weights after the round and their allocations (eq. 34), by input position.
+  const position = new Map([...nodes.keys()].map((id, i) => [id, i]));
+  const weightsAfter = Float64Array.from(nodes.keys(), (id) => creditAfter.get(id)!);
+  const allocations = new Float64Array(nodes.size);
   let gridBalanceChange = 0;
   const contracts: ContractSettlement[] = [];
-  for (const [position, contract] of round.contracts.entries()) {
-    const { generator, consumer, unitPrice: U, contractedKWh: Ce, generatedKWh: Ef, consumedKWh: Ey } = contract;
+  for (const contract of checked.contracts) {
+    const { id, generator, consumer, unitPrice: U, contractedKWh: Ce, generatedKWh: Ef, consumedKWh: Ey } = contract;
     let generatorRevenue: number;
     let consumerExpense: number;
     if (Ef >= Ey) {
@@ -341,21 +413,12 @@ export function settleRound(round: RoundInput): RoundSettlement {
 
     if (allocatedToOthers > 0) {
       // eq. 34: A_i = W_a,i^k / Σ_{n−2} W_a^k · F_w, over every node but the two parties, weights after the round.
-      const shares = [...nodes.keys()]
-        .filter((id) => id !== generator && id !== consumer)
-        .map((id) => [id, creditAfter.get(id)!] as const);
-      const allocation = allocateProportionally(allocatedToOthers, shares);
-      if (allocation === undefined) gridBalanceChange += allocatedToOthers;
-      else {
-        for (const [id, amount] of allocation) {
-          totalOf(id).allocation += amount;
-          totalOf(id).balanceChange += amount;
-        }
-      }
+      const shared = splitByLargestRemainder(allocatedToOthers, weightsAfter, allocations, position.get(generator)!, position.get(consumer)!);
+      if (!shared) gridBalanceChange += allocatedToOthers;
     }
 
     contracts.push({
-      id: contractIds[position]!,
+      id,
       generator,
       consumer,
       generatorRevenue,
@@ -371,8 +434,9 @@ export function settleRound(round: RoundInput): RoundSettlement {
     });
   }
 
-  const nodeResults: NodeSettlement[] = [...nodes.values()].map((node) => {
+  const nodeResults: NodeSettlement[] = [...nodes.values()].map((node, i) => {
     const t = totalOf(node.id);
+    const allocation = allocations[i]!;
     return {
       id: node.id,
       kind: node.kind,
@@ -385,8 +449,8 @@ export function settleRound(round: RoundInput): RoundSettlement {
       creditPenaltyDelta: penaltyDelta.get(node.id)!,
       penalty: t.penalty,
       compensation: t.compensation,
-      allocation: t.allocation,
-      balanceChange: t.balanceChange,
+      allocation,
+      balanceChange: t.balanceChange + allocation,
     };
   });
   return { nodes: nodeResults, contracts, totalContractedKWh, gridBalanceChange };

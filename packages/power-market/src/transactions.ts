@@ -1,6 +1,8 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalDecode, canonicalEncode, fromBase64Url, sha256Hex, toBase64Url } from './canonical.js';
-import { InvalidQuantityError, InvalidSignatureError, InvalidTransactionError } from './errors.js';
+import { createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import * as z from 'zod';
+import { canonicalDecode, canonicalEncode, fromBase64Url, plainData, sha256Hex, toBase64Url } from './canonical.js';
+import { describeValue, InvalidQuantityError, InvalidSignatureError, InvalidTransactionError, type MarketError } from './errors.js';
+import { MARKET_LIMITS } from './limits.js';
 import type { NodeKind } from './settlement.js';
 
 /** Fields every transaction carries. */
@@ -141,113 +143,218 @@ export const DEFAULT_MARKET_ID = 'greenraft';
 
 const SIGNING_DOMAIN = 'greenraft-market/v1';
 
-type FieldKind = 'string' | 'number' | 'boolean' | 'strings';
-const SCHEMAS: Record<MarketTransactionType, Record<string, FieldKind>> = {
-  registerNode: { kind: 'string', renewable: 'boolean', publicKey: 'string' },
-  proposeContract: {
-    counterparty: 'string',
-    unitPrice: 'number',
-    contractedKWh: 'number',
-    deliveryStart: 'number',
-    deliveryEnd: 'number',
-    handlingFee: 'number',
-  },
-  acceptContract: { contractId: 'string' },
-  reportDelivery: { contractId: 'string', meteredKWh: 'number' },
-  settleRound: { contractIds: 'strings' },
-  offerCertificates: { buyer: 'string', count: 'number', unitPrice: 'number' },
-  acceptCertificates: { offerId: 'string' },
-  recordCarbon: { quota: 'number', purchased: 'number', emitted: 'number' },
-  reportLineFault: { contractId: 'string' },
-  recordParticipation: { acknowledgements: 'strings' },
+/** The longest id of a contract or an offer: `"<node id>/<nonce>"`. */
+const MAX_SUBJECT_ID_LENGTH = MARKET_LIMITS.maxIdLength + 17;
+
+// Ids are printable: no whitespace, no control characters, no lone surrogates (the `u` flag reads
+// a surrogate pair as one code point, so only unpaired halves fall in the range).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class names the control characters an id may not hold.
+export const ID_CHARACTERS = /^[^\u0000-\u0020\u007f-\u009f\ud800-\udfff]+$/u;
+
+const nodeId = z.string().min(1).max(MARKET_LIMITS.maxIdLength).regex(ID_CHARACTERS);
+const subjectId = z.string().min(1).max(MAX_SUBJECT_ID_LENGTH).regex(ID_CHARACTERS);
+const kWh = (max: number) => z.number().min(0).max(max);
+const time = z.int().min(0).max(MARKET_LIMITS.maxTime);
+const base = { signer: nodeId, nonce: z.int().min(1) };
+
+const transactionSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('registerNode'),
+    ...base,
+    kind: z.enum(['generation', 'consumption']),
+    renewable: z.boolean(),
+    publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  }),
+  z.strictObject({
+    type: z.literal('proposeContract'),
+    ...base,
+    counterparty: nodeId,
+    unitPrice: z.number().min(0).max(MARKET_LIMITS.maxPrice),
+    contractedKWh: z.number().gt(0).max(MARKET_LIMITS.maxContractKWh),
+    deliveryStart: time,
+    deliveryEnd: time,
+    handlingFee: z.number().min(0).max(MARKET_LIMITS.maxHandlingFee),
+  }),
+  z.strictObject({ type: z.literal('acceptContract'), ...base, contractId: subjectId }),
+  z.strictObject({ type: z.literal('reportDelivery'), ...base, contractId: subjectId, meteredKWh: kWh(MARKET_LIMITS.maxMeteredKWh) }),
+  z.strictObject({ type: z.literal('settleRound'), ...base, contractIds: z.array(subjectId).min(1).max(MARKET_LIMITS.maxRoundContracts) }),
+  z.strictObject({
+    type: z.literal('offerCertificates'),
+    ...base,
+    buyer: nodeId,
+    count: z.int().min(1).max(MARKET_LIMITS.maxCertificateCount),
+    unitPrice: z.number().min(0).max(MARKET_LIMITS.maxCertificatePrice),
+  }),
+  z.strictObject({ type: z.literal('acceptCertificates'), ...base, offerId: subjectId }),
+  z.strictObject({
+    type: z.literal('recordCarbon'),
+    ...base,
+    quota: kWh(MARKET_LIMITS.maxCarbonTonnes),
+    purchased: kWh(MARKET_LIMITS.maxCarbonTonnes),
+    emitted: kWh(MARKET_LIMITS.maxCarbonTonnes),
+  }),
+  z.strictObject({ type: z.literal('reportLineFault'), ...base, contractId: subjectId }),
+  z.strictObject({
+    type: z.literal('recordParticipation'),
+    ...base,
+    acknowledgements: z.array(nodeId).min(1).max(MARKET_LIMITS.maxAcknowledgements),
+  }),
+]);
+
+const signedSchema = z.strictObject({ transaction: transactionSchema, signature: z.string().regex(/^[A-Za-z0-9_-]{86}$/) });
+
+/** What each quantity field must be, for the message of an {@link InvalidQuantityError}. */
+const QUANTITY_RULES: Readonly<Record<string, string>> = {
+  unitPrice: `a finite number in [0, ${MARKET_LIMITS.maxPrice}] (yuan/kWh), or [0, ${MARKET_LIMITS.maxCertificatePrice}] (yuan per certificate)`,
+  contractedKWh: `a finite number in (0, ${MARKET_LIMITS.maxContractKWh}]`,
+  deliveryStart: `an integer in [0, ${MARKET_LIMITS.maxTime}] (ms since the epoch)`,
+  deliveryEnd: `an integer in [0, ${MARKET_LIMITS.maxTime}] (ms since the epoch)`,
+  handlingFee: `a finite number in [0, ${MARKET_LIMITS.maxHandlingFee}]`,
+  meteredKWh: `a finite number in [0, ${MARKET_LIMITS.maxMeteredKWh}]`,
+  count: `an integer in [1, ${MARKET_LIMITS.maxCertificateCount}]`,
+  quota: `a finite number in [0, ${MARKET_LIMITS.maxCarbonTonnes}]`,
+  purchased: `a finite number in [0, ${MARKET_LIMITS.maxCarbonTonnes}]`,
+  emitted: `a finite number in [0, ${MARKET_LIMITS.maxCarbonTonnes}]`,
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function at(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null || typeof key === 'symbol') return undefined;
+    // Own properties only: the value is plain data (canonicalDecode or plainData made it).
+    current = Object.hasOwn(current, key) ? (current as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return current;
 }
 
-function nonNegative(tx: MarketTransaction, name: string, value: number, positive = false): void {
-  if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new InvalidQuantityError(`${tx.type}: ${name} must be a finite number ${positive ? '> 0' : '≥ 0'}, got ${String(value)}`);
-  }
+function clip(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
 }
 
-/**
- * Checks a transaction's shape (known type, exactly the expected fields with the right types, a
- * positive integer nonce) and its quantities (finite, non-negative, ...). Checks that need the
- * market's state (known nodes, price range, contract status) are the market's.
- *
- * @throws {@link InvalidTransactionError} on a malformed transaction, {@link InvalidQuantityError}
- *   on a negative or non-finite quantity.
- *
- * @example
- * ```ts
- * import { InvalidQuantityError, validateTransaction } from '@greenraft/power-market';
- *
- * const untrusted: unknown = JSON.parse('{"type":"reportDelivery","signer":"c1","nonce":3,"contractId":"g1/2","meteredKWh":-5}');
- * try {
- *   validateTransaction(untrusted); // narrows `untrusted` to MarketTransaction when it returns
- * } catch (err) {
- *   if (err instanceof InvalidQuantityError) console.log(err.message); // reportDelivery: meteredKWh must be a finite number ≥ 0, got -5
- * }
- * ```
- */
-export function validateTransaction(value: unknown): asserts value is MarketTransaction {
-  if (!isRecord(value)) throw new InvalidTransactionError('a transaction must be an object');
-  const type = value['type'];
-  if (typeof type !== 'string' || !Object.hasOwn(SCHEMAS, type)) throw new InvalidTransactionError(`unknown transaction type ${JSON.stringify(type)}`);
-  const schema = SCHEMAS[type as MarketTransactionType];
-  const expected = new Set(['type', 'signer', 'nonce', ...Object.keys(schema)]);
-  for (const key of Object.keys(value)) if (!expected.has(key)) throw new InvalidTransactionError(`${type}: unexpected field ${key}`);
-  if (typeof value['signer'] !== 'string' || value['signer'].length === 0) throw new InvalidTransactionError(`${type}: signer must be a non-empty string`);
-  const nonce = value['nonce'];
-  if (typeof nonce !== 'number' || !Number.isSafeInteger(nonce) || nonce < 1) {
-    throw new InvalidTransactionError(`${type}: nonce must be a positive integer, got ${String(nonce)}`);
+/** The typed error for the first problem the schema found in `value` (plain data). */
+function schemaError(error: z.ZodError, value: unknown, transactionPath: readonly PropertyKey[]): MarketError {
+  const issue = error.issues[0]!;
+  const type = at(value, [...transactionPath, 'type']);
+  const label = typeof type === 'string' && TRANSACTION_TYPES.has(type) ? type : 'transaction';
+  const field = issue.path.at(-1);
+  const found = at(value, issue.path);
+  if (typeof field === 'string' && Object.hasOwn(QUANTITY_RULES, field) && typeof found === 'number') {
+    return new InvalidQuantityError(`${label}: ${field} must be ${QUANTITY_RULES[field]}, got ${describeValue(found)}`);
   }
-  for (const [key, kind] of Object.entries(schema)) {
-    const field = value[key];
-    const ok =
-      kind === 'strings'
-        ? Array.isArray(field) && field.length > 0 && field.every((item) => typeof item === 'string' && item.length > 0) && new Set(field).size === field.length
-        : kind === 'string'
-          ? typeof field === 'string' && field.length > 0
-          : typeof field === kind;
-    if (!ok) {
-      const wanted = kind === 'strings' ? 'a non-empty list of distinct non-empty strings' : kind === 'string' ? 'a non-empty string' : `a ${kind}`;
-      throw new InvalidTransactionError(`${type}: ${key} must be ${wanted}`);
-    }
-  }
-  const tx = value as unknown as MarketTransaction;
+  if (issue.code === 'invalid_union' && field === 'type') return new InvalidTransactionError(`unknown transaction type ${describeValue(found)}`);
+  const where = issue.path.length === 0 ? '' : `${issue.path.map(String).join('.')}: `;
+  return new InvalidTransactionError(clip(`${label === 'transaction' ? '' : `${label}: `}${where}${issue.message}`));
+}
+
+const TRANSACTION_TYPES: ReadonlySet<string> = new Set([
+  'registerNode',
+  'proposeContract',
+  'acceptContract',
+  'reportDelivery',
+  'settleRound',
+  'offerCertificates',
+  'acceptCertificates',
+  'recordCarbon',
+  'reportLineFault',
+  'recordParticipation',
+]);
+
+/** The rules that relate two fields, checked once the schema holds. */
+function checkFields(tx: MarketTransaction): void {
   switch (tx.type) {
     case 'registerNode':
-      if (tx.kind !== 'generation' && tx.kind !== 'consumption') throw new InvalidTransactionError(`registerNode: kind must be 'generation' or 'consumption'`);
-      if (fromBase64Url(tx.publicKey)?.length !== 32) throw new InvalidTransactionError('registerNode: publicKey must be 32 bytes of base64url');
+      if (fromBase64Url(tx.publicKey)?.length !== 32) throw new InvalidTransactionError('registerNode: publicKey must be 32 bytes of canonical base64url');
       break;
     case 'proposeContract':
       if (tx.signer === tx.counterparty) throw new InvalidTransactionError('proposeContract: a node cannot contract with itself');
-      if (!Number.isFinite(tx.unitPrice)) throw new InvalidQuantityError(`proposeContract: unitPrice must be finite, got ${tx.unitPrice}`);
-      nonNegative(tx, 'contractedKWh', tx.contractedKWh, true);
-      nonNegative(tx, 'handlingFee', tx.handlingFee);
-      nonNegative(tx, 'deliveryStart', tx.deliveryStart);
-      nonNegative(tx, 'deliveryEnd', tx.deliveryEnd);
       if (!(tx.deliveryEnd > tx.deliveryStart)) throw new InvalidQuantityError('proposeContract: deliveryEnd must be after deliveryStart');
       break;
-    case 'reportDelivery':
-      nonNegative(tx, 'meteredKWh', tx.meteredKWh);
-      break;
     case 'offerCertificates':
-      if (!Number.isSafeInteger(tx.count) || tx.count < 1) throw new InvalidQuantityError(`offerCertificates: count must be a positive integer, got ${tx.count}`);
-      nonNegative(tx, 'unitPrice', tx.unitPrice);
       if (tx.buyer === tx.signer) throw new InvalidTransactionError('offerCertificates: a node cannot sell to itself');
       break;
-    case 'recordCarbon':
-      nonNegative(tx, 'quota', tx.quota);
-      nonNegative(tx, 'purchased', tx.purchased);
-      nonNegative(tx, 'emitted', tx.emitted);
+    case 'settleRound':
+      if (new Set(tx.contractIds).size !== tx.contractIds.length) throw new InvalidTransactionError('settleRound: contractIds must be distinct');
+      break;
+    case 'recordParticipation':
+      if (new Set(tx.acknowledgements).size !== tx.acknowledgements.length) {
+        throw new InvalidTransactionError('recordParticipation: acknowledgements must be distinct');
+      }
       break;
     default:
       break;
   }
+}
+
+/** Checks fresh plain data (from {@link canonicalDecode} or {@link plainData}) against the transaction schema. */
+function transactionFromData(data: unknown): MarketTransaction {
+  const result = transactionSchema.safeParse(data);
+  if (!result.success) throw schemaError(result.error, data, []);
+  checkFields(result.data);
+  return result.data;
+}
+
+/** Checks fresh plain data against the signed-transaction schema. */
+export function signedTransactionFromData(data: unknown): SignedTransaction {
+  const result = signedSchema.safeParse(data);
+  if (!result.success) throw schemaError(result.error, data, ['transaction']);
+  checkFields(result.data.transaction);
+  // Canonical base64url only: one signature, one encoding, one transaction hash.
+  if (fromBase64Url(result.data.signature)?.length !== 64) throw new InvalidTransactionError('signature must be 64 bytes of canonical base64url');
+  return result.data;
+}
+
+function readPlain(value: unknown, what: string): unknown {
+  try {
+    return plainData(value);
+  } catch (cause) {
+    throw new InvalidTransactionError(`the ${what} could not be read as plain data`, { cause });
+  }
+}
+
+/**
+ * Decodes an untrusted value into a fresh, checked transaction: own properties only (nothing
+ * inherited through a prototype), exactly the fields of its type, each of its exact type, strings
+ * and lists within their lengths and every quantity within {@link MARKET_LIMITS}. Checks that need
+ * the market's state (known nodes, price range, contract status) are the market's.
+ *
+ * @throws {@link InvalidTransactionError} on a malformed transaction, {@link InvalidQuantityError}
+ *   on a quantity out of its range. The message never calls the value's own methods.
+ *
+ * @example
+ * ```ts
+ * import { InvalidQuantityError, parseTransaction } from '@greenraft/power-market';
+ *
+ * const untrusted: unknown = JSON.parse('{"type":"reportDelivery","signer":"c1","nonce":3,"contractId":"g1/2","meteredKWh":-5}');
+ * try {
+ *   const tx = parseTransaction(untrusted); // a fresh MarketTransaction
+ * } catch (err) {
+ *   if (err instanceof InvalidQuantityError) console.log(err.message); // reportDelivery: meteredKWh must be a finite number in [0, 1000000000], got -5
+ * }
+ * ```
+ */
+export function parseTransaction(value: unknown): MarketTransaction {
+  return transactionFromData(readPlain(value, 'transaction'));
+}
+
+/**
+ * Decodes an untrusted signed transaction (an HTTP request body, say) into a fresh, checked one:
+ * exactly `transaction` and `signature` (86 characters of base64url), and a transaction as
+ * {@link parseTransaction} reads it. It does not check the signature: that needs the signer's
+ * registered key ({@link verifyTransactionSignature}), and the market does it.
+ *
+ * @throws like {@link parseTransaction}.
+ *
+ * @example
+ * ```ts
+ * import { generateParticipantKeys, marketClient, parseSignedTransaction } from '@greenraft/power-market';
+ *
+ * const wire = JSON.stringify(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
+ * const signed = parseSignedTransaction(JSON.parse(wire)); // throws InvalidTransactionError unless well-formed
+ * console.log(signed.transaction.signer); // 'g1'
+ * ```
+ */
+export function parseSignedTransaction(value: unknown): SignedTransaction {
+  return signedTransactionFromData(readPlain(value, 'signed transaction'));
 }
 
 /** The bytes a signature covers: the canonical encoding of the domain, the market id and the transaction. */
@@ -275,8 +382,9 @@ export function generateParticipantKeys(): ParticipantKeys {
   return { publicKey: publicKeyToBase64Url(publicKey), privateKey };
 }
 
-/** The raw 32-byte ed25519 public key of `key` (a public or private `KeyObject`) as base64url. */
+/** The raw 32-byte ed25519 public key of `key` (a public or private `KeyObject`) as base64url. @throws {@link InvalidSignatureError} for any other key. */
 export function publicKeyToBase64Url(key: KeyObject): string {
+  if (!(key instanceof KeyObject) || key.asymmetricKeyType !== 'ed25519') throw new InvalidSignatureError('the key is not an ed25519 key');
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   const jwk = publicKey.export({ format: 'jwk' });
   if (jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') throw new InvalidSignatureError('the key is not an ed25519 key');
@@ -294,10 +402,12 @@ export function importPublicKey(publicKey: string): KeyObject | undefined {
 }
 
 /**
- * Validates and signs a transaction with the participant's ed25519 private key.
+ * Checks and signs a transaction with the participant's ed25519 private key. The result holds a
+ * fresh copy of the transaction, as {@link parseTransaction} reads it.
  *
  * @throws {@link InvalidTransactionError} or {@link InvalidQuantityError} when the transaction is
- *   malformed (the market would refuse it anyway).
+ *   malformed (the market would refuse it anyway), {@link InvalidSignatureError} when the key is
+ *   not an ed25519 private key.
  *
  * @example
  * ```ts
@@ -312,14 +422,18 @@ export function importPublicKey(publicKey: string): KeyObject | undefined {
  * ```
  */
 export function signTransaction(transaction: MarketTransaction, privateKey: KeyObject, options: SigningOptions = {}): SignedTransaction {
-  validateTransaction(transaction);
-  const signature = sign(null, signingBytes(transaction, options), privateKey);
-  return { transaction, signature: toBase64Url(signature) };
+  const checked = parseTransaction(transaction);
+  if (!(privateKey instanceof KeyObject) || privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
+    throw new InvalidSignatureError('transactions are signed with an ed25519 private key');
+  }
+  const signature = sign(null, signingBytes(checked, options), privateKey);
+  return { transaction: checked, signature: toBase64Url(signature) };
 }
 
 /**
  * True when `signed.signature` is `publicKey`'s (a base64url raw key or a `KeyObject`) over the
- * transaction, for the same market id. Never throws: a malformed key or signature is `false`.
+ * transaction, for the same market id. Never throws: a malformed key, signature or transaction is
+ * `false`.
  *
  * @example
  * ```ts
@@ -333,49 +447,26 @@ export function signTransaction(transaction: MarketTransaction, privateKey: KeyO
  * ```
  */
 export function verifyTransactionSignature(signed: SignedTransaction, publicKey: string | KeyObject, options: SigningOptions = {}): boolean {
-  const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
-  const signature = typeof signed.signature === 'string' ? fromBase64Url(signed.signature) : undefined;
-  if (key === undefined || signature?.length !== 64) return false;
   try {
+    const key = typeof publicKey === 'string' ? importPublicKey(publicKey) : publicKey;
+    const signature = typeof signed.signature === 'string' ? fromBase64Url(signed.signature) : undefined;
+    if (!(key instanceof KeyObject) || key.asymmetricKeyType !== 'ed25519' || signature?.length !== 64) return false;
     return verify(null, signingBytes(signed.transaction, options), key, signature);
   } catch {
     return false;
   }
 }
 
-/**
- * Checks the envelope of a signed transaction (exactly `transaction` and a string `signature`)
- * and its transaction. It does not check the signature: that needs the signer's registered key
- * ({@link verifyTransactionSignature}).
- *
- * @throws like {@link validateTransaction}.
- *
- * @example
- * ```ts
- * import { generateParticipantKeys, marketClient, validateSignedTransaction } from '@greenraft/power-market';
- *
- * const wire = JSON.stringify(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
- * const received: unknown = JSON.parse(wire); // untrusted, e.g. an HTTP request body
- * validateSignedTransaction(received); // throws InvalidTransactionError unless well-formed
- * console.log(received.transaction.signer); // 'g1': typed as SignedTransaction from here on
- * ```
- */
-export function validateSignedTransaction(value: unknown): asserts value is SignedTransaction {
-  if (!isRecord(value)) throw new InvalidTransactionError('a signed transaction must be an object');
-  for (const key of Object.keys(value)) {
-    if (key !== 'transaction' && key !== 'signature') throw new InvalidTransactionError(`signed transaction: unexpected field ${key}`);
-  }
-  if (typeof value['signature'] !== 'string') throw new InvalidTransactionError('signed transaction: signature must be a base64url string');
-  validateTransaction(value['transaction']);
-}
-
-/** The canonical bytes of one signed transaction (what a ledger block stores and hashes). */
+/** The canonical bytes of one checked signed transaction (what a ledger block stores and hashes). */
 export function encodeSignedTransaction(signed: SignedTransaction): Uint8Array {
   return canonicalEncode(signed);
 }
 
 /**
- * The id of a signed transaction: sha256 of its canonical bytes, hex (the `hash` of its receipt).
+ * The id of a signed transaction: sha256 of its canonical bytes, hex (the `hash` of its receipt,
+ * and of its bytes in a ledger block).
+ *
+ * @throws like {@link parseSignedTransaction} when `signed` is malformed.
  *
  * @example
  * ```ts
@@ -387,12 +478,16 @@ export function encodeSignedTransaction(signed: SignedTransaction): Uint8Array {
  * ```
  */
 export function transactionHash(signed: SignedTransaction): string {
-  return sha256Hex(encodeSignedTransaction(signed));
+  return sha256Hex(encodeSignedTransaction(parseSignedTransaction(signed)));
 }
 
 /**
- * Encodes one signed transaction or a batch as the `data` of a log entry for
- * `ConsensusNode.propose()`. Every transaction of one entry lands in the same ledger block.
+ * Encodes one signed transaction or a batch (at most {@link MARKET_LIMITS}.maxEntryTransactions,
+ * and at most `maxEntryBytes` encoded) as the `data` of a log entry for `ConsensusNode.propose()`.
+ * Every transaction of one entry lands in the same ledger block.
+ *
+ * @throws like {@link parseSignedTransaction} when a transaction is malformed, and
+ *   {@link InvalidTransactionError} when the batch is too large.
  *
  * @example
  * ```ts
@@ -406,14 +501,43 @@ export function transactionHash(signed: SignedTransaction): string {
  * ```
  */
 export function encodeTransactions(transactions: SignedTransaction | readonly SignedTransaction[]): Uint8Array {
-  return canonicalEncode(Array.isArray(transactions) ? transactions : [transactions]);
+  const list: readonly SignedTransaction[] = Array.isArray(transactions) ? transactions : [transactions as SignedTransaction];
+  if (list.length > MARKET_LIMITS.maxEntryTransactions) {
+    throw new InvalidTransactionError(`an entry holds at most ${MARKET_LIMITS.maxEntryTransactions} transactions, got ${list.length}`);
+  }
+  const data = canonicalEncode(list.map((signed) => parseSignedTransaction(signed)));
+  if (data.length > MARKET_LIMITS.maxEntryBytes) throw new InvalidTransactionError(`the entry is ${data.length} bytes, above the limit of ${MARKET_LIMITS.maxEntryBytes}`);
+  return data;
 }
 
 /**
- * Decodes a log entry's `data` into signed transactions, checking each one's shape.
+ * A log entry's transactions as fresh plain data, each still to be checked, or the reason the
+ * entry as a whole is refused. Never throws. An empty entry (the leader's no-op) holds nothing.
+ */
+export function decodeEntry(data: Uint8Array): readonly unknown[] | InvalidTransactionError {
+  if (!(data instanceof Uint8Array)) return new InvalidTransactionError('the entry is not bytes');
+  if (data.length === 0) return [];
+  if (data.length > MARKET_LIMITS.maxEntryBytes) {
+    return new InvalidTransactionError(`the entry is ${data.length} bytes, above the limit of ${MARKET_LIMITS.maxEntryBytes}`);
+  }
+  let value: unknown;
+  try {
+    value = canonicalDecode(data);
+  } catch (cause) {
+    return new InvalidTransactionError('the entry is not canonical JSON', { cause });
+  }
+  if (!Array.isArray(value)) return new InvalidTransactionError('the entry must hold a list of signed transactions');
+  if (value.length > MARKET_LIMITS.maxEntryTransactions) {
+    return new InvalidTransactionError(`an entry holds at most ${MARKET_LIMITS.maxEntryTransactions} transactions, got ${value.length}`);
+  }
+  return value;
+}
+
+/**
+ * Decodes a log entry's `data` into fresh, checked signed transactions.
  *
- * @throws {@link InvalidTransactionError} when the bytes are not a canonical list of well-formed
- *   signed transactions.
+ * @throws {@link InvalidTransactionError} (or {@link InvalidQuantityError}) when the bytes are not
+ *   a canonical list of well-formed signed transactions within the entry limits.
  *
  * @example
  * ```ts
@@ -426,13 +550,34 @@ export function encodeTransactions(transactions: SignedTransaction | readonly Si
  * ```
  */
 export function decodeTransactions(data: Uint8Array): SignedTransaction[] {
+  const items = decodeEntry(data);
+  if (items instanceof InvalidTransactionError) throw items;
+  return items.map(signedTransactionFromData);
+}
+
+/**
+ * Decodes the canonical bytes of one signed transaction (as a ledger block stores it) into a
+ * fresh, checked one.
+ *
+ * @throws {@link InvalidTransactionError} (or {@link InvalidQuantityError}) when the bytes are not
+ *   the canonical encoding of a well-formed signed transaction.
+ *
+ * @example
+ * ```ts
+ * import { decodeSignedTransaction, generateParticipantKeys, marketClient, powerMarket } from '@greenraft/power-market';
+ *
+ * const market = powerMarket();
+ * market.execute(marketClient({ id: 'g1', keys: generateParticipantKeys() }).register({ kind: 'generation' }));
+ * const [block] = market.ledger();
+ * decodeSignedTransaction(block!.transactions[0]!).transaction.type; // 'registerNode'
+ * ```
+ */
+export function decodeSignedTransaction(bytes: Uint8Array): SignedTransaction {
   let value: unknown;
   try {
-    value = canonicalDecode(data);
+    value = canonicalDecode(bytes);
   } catch (cause) {
-    throw new InvalidTransactionError('the entry is not canonical JSON', { cause });
+    throw new InvalidTransactionError('the bytes are not canonical JSON', { cause });
   }
-  if (!Array.isArray(value)) throw new InvalidTransactionError('the entry must hold a list of signed transactions');
-  for (const item of value) validateSignedTransaction(item);
-  return value as SignedTransaction[];
+  return signedTransactionFromData(value);
 }
