@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from './commands/demo.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+import { capture } from './test-support.js';
 
 describe('greenraft demo', () => {
-  afterEach(() => vi.restoreAllMocks());
-
   it('elects, commits, survives a killed leader, and ends with identical replicas', async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    const code = await run(['--nodes', '5', '--proposals', '3']);
-    const text = lines.join('\n');
+    const { code, stdout: text } = await capture(() => runCli(['demo', '--nodes', '5', '--proposals', '3']));
     expect(code).toBe(0);
     expect(text).toMatch(/n\d is the leader/);
     expect(text).toMatch(/killing the leader (n\d)/);
@@ -20,22 +16,22 @@ describe('greenraft demo', () => {
   });
 
   it('refuses bad arguments with exit code 2', async () => {
-    const errors: string[] = [];
-    vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
-    expect(await run(['--nodes', '2'])).toBe(2);
-    expect(errors.join('\n')).toContain('--nodes must be an integer from 3 to 15');
-    expect(await run(['--bogus'])).toBe(2);
+    const small = await capture(() => runCli(['demo', '--nodes', '2']));
+    expect(small.code).toBe(2);
+    expect(small.stderr).toBe("greenraft demo: --nodes takes a whole number from 3 to 15, not '2' (run 'greenraft demo --help' for the options)\n");
+    const bogus = await capture(() => runCli(['demo', '--bogus']));
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/^greenraft demo: unknown option '--bogus'/);
+    expect(bogus.stdout).toBe('');
+    const tooFew = await capture(() => runCli(['demo', '--weighted', '--nodes', '3']));
+    expect(tooFew.code).toBe(2);
+    expect(tooFew.stderr).toMatch(/^greenraft demo: --weighted needs --nodes 4 or more/);
   });
 });
 
 describe('greenraft demo --weighted', () => {
-  afterEach(() => vi.restoreAllMocks());
-
   it('lets the heaviest node lead, then the next heaviest once it is killed (eq. 7)', async () => {
-    const lines: string[] = [];
-    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
-    const code = await run(['--weighted', '--nodes', '5', '--proposals', '2']);
-    const text = lines.join('\n');
+    const { code, stdout: text } = await capture(() => runCli(['demo', '--weighted', '--nodes', '5', '--proposals', '2']));
     expect(code).toBe(0);
     expect(text).toContain('n1=1, n2=2, n3=3, n4=4, n5=5');
     expect(text).toMatch(/n5 is the leader/);

@@ -79,22 +79,26 @@ describe('greenraft lincheck', () => {
     expect(missing.stderr).toMatch(/cannot read .*no-such-file\.txt/);
     for (const [args, message] of [
       [[join(vectors, 'kv/c01-ok.txt')], /--format is required/],
-      [['--format', 'csv', 'x'], /unknown format 'csv'/],
-      [['--format', 'kv'], /a FILE to check is required/],
-      [['--format', 'kv', 'a', 'b'], /only one FILE/],
+      [['--format', 'csv', 'x'], /--format takes one of jepsen-etcd, kv, not 'csv'/],
+      [['--format', 'kv'], /missing FILE/],
+      [['--format', 'kv', 'a', 'b'], /unexpected argument 'b': only FILE is taken/],
       [['--format', 'kv', '--verbose', 'a'], /unknown option '--verbose'/],
       [['--format', 'kv', '--timeout', 'soon', 'a'], /--timeout takes a whole number/],
+      [['--format', '--json', 'a'], /--format needs a value/],
     ] as const) {
       const run = lincheck(...args);
       expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      // One line that names the problem and where the help is; no usage dump.
       expect(run.stderr).toMatch(message);
-      expect(run.stderr).toContain('usage: greenraft lincheck');
+      expect(run.stderr).toMatch(/^greenraft lincheck: [^\n]*\(run 'greenraft lincheck --help' for the options\)\n$/);
     }
   });
 
   it('prints its usage with --help', () => {
     const run = lincheck('--help');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('--format jepsen-etcd|kv FILE');
+    expect(run.stdout).toMatch(/^usage: greenraft lincheck \[--format jepsen-etcd\|kv\] \[--json\] \[--timeout MS\] FILE\n/);
+    expect(run.stdout).toContain('exit status: 0 linearizable, 1 not linearizable, 2 bad arguments or input, 3 timed out.');
   });
 });

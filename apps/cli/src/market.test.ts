@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRoundDocument, settleRound } from '@greenraft/power-market';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run, type SettlementRow, settlementRows } from './commands/market.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+import { type SettlementRow, settlementRows } from './commands/market.js';
+import { capture } from './test-support.js';
 
 // The paper's Tables 1 and 2, copied into fixtures/paper with their source and licence.
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/paper/paper-tables-1-2.json', import.meta.url));
@@ -41,18 +43,8 @@ function withContract(change: Record<string, unknown>): string {
   return JSON.stringify(document);
 }
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-async function runCaptured(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void err.push(args.join(' ')));
-  const code = await run(argv);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+function runCaptured(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return capture(() => runCli(['market', ...argv]));
 }
 
 describe('greenraft market settle reproduces the paper’s Tables 1 and 2', () => {
@@ -80,7 +72,7 @@ describe('greenraft market settle reproduces the paper’s Tables 1 and 2', () =
   it('prints a readable table without --json', async () => {
     const { code, stdout } = await runCaptured(['settle', FIXTURE]);
     expect(code).toBe(0);
-    const lines = stdout.split('\n');
+    const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^node\s+kind\s+revenue\/expense\s+grid revenue\s+credit after\s+penalty\s+allocation$/);
     expect(lines).toHaveLength(32);
     // Node 17, the first defaulter: expense 120.60, grid −0.80, credit 86.04, penalty 48.58, allocation 1.09.
@@ -97,14 +89,18 @@ describe('greenraft market settle refuses invalid input with exit code 2', () =>
     ['an unknown node', () => ['settle', tempFile(withContract({ consumer: 99 }))], /node 99 is not registered/],
     ['a contract between two generators', () => ['settle', tempFile(withContract({ consumer: 3 }))], /consumer 3 is a generation node/],
     ['a price out of range', () => ['settle', tempFile(withContract({ unitPrice_U: 0.9 }))], /outside/],
-    ['no file', () => ['settle'], /expected one FILE/],
-    ['an unknown option', () => ['settle', FIXTURE, '--csv'], /unknown option/],
-    ['an unknown subcommand', () => ['trade'], /unknown subcommand/],
+    ['no file', () => ['settle'], /missing FILE/],
+    ['two files', () => ['settle', FIXTURE, FIXTURE], /unexpected argument/],
+    ['an unknown option', () => ['settle', FIXTURE, '--csv'], /unknown option '--csv'/],
+    ['an unknown sub-command', () => ['trade'], /unknown sub-command 'trade'; expected settle/],
+    ['no sub-command', () => [], /missing sub-command; expected settle/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const { code, stderr, stdout } = await runCaptured(argv());
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
+    // One line, no usage dump and no stack.
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(stdout).toBe('');
   });
 

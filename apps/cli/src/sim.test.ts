@@ -126,7 +126,11 @@ describe('greenraft sim (built command)', () => {
 
   it('exits 2 with a clear message for bad arguments', () => {
     for (const [args, message] of [
-      [['--unknown'], /Unknown option '--unknown'/],
+      [['--unknown'], /unknown option '--unknown'/],
+      [['--nodes', '--json'], /--nodes needs a value \(N\)/],
+      [['--json=yes'], /--json takes no value/],
+      [['--seeds', '2', '--seeds', '3'], /--seeds is given more than once/],
+      [['extra'], /unexpected argument 'extra'/],
       [['--nodes', '1'], /--nodes takes a whole number from 3 to 15/],
       [['--nemesis', 'flood'], /unknown nemesis fault 'flood'/],
       [['--inject-bug', 'typo'], /unknown --inject-bug 'typo'/],
@@ -135,6 +139,7 @@ describe('greenraft sim (built command)', () => {
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(message);
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     }
   });
 

@@ -23,15 +23,27 @@ export interface GreenraftErrorOptions {
 }
 
 /**
+ * The brand every {@link GreenraftError} carries. `Symbol.for` returns the same symbol in every
+ * copy of this package (ESM and CommonJS builds, several installed versions), which is what lets
+ * {@link isGreenraftError} recognise an error made by any of them.
+ */
+const GREENRAFT_ERROR_BRAND = Symbol.for('greenraft.error');
+
+/**
  * The base class of every error greenraft throws or rejects with.
+ *
+ * `instanceof` works within one copy of the package. An application that loads both builds
+ * (ESM `import` and CommonJS `require`, the dual package hazard) gets two copies of every class,
+ * and an error made by one fails `instanceof` against the other: use {@link isGreenraftError},
+ * which checks a brand every `GreenraftError` carries.
  *
  * @example
  * ```ts
  * try {
  *   await node.propose(data);
  * } catch (err) {
- *   if (err instanceof NotLeaderError) console.log('ask', err.leader);
- *   else if (err instanceof GreenraftError) console.log(err.code);
+ *   if (isGreenraftError(err, 'NOT_LEADER')) console.log('ask', err.leader);
+ *   else if (isGreenraftError(err)) console.log(err.code);
  * }
  * ```
  */
@@ -43,7 +55,56 @@ export class GreenraftError<Code extends string = GreenraftErrorCode> extends Er
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = 'GreenraftError';
+    // Non-enumerable, so errors print and serialise as before.
+    Object.defineProperty(this, GREENRAFT_ERROR_BRAND, { value: true });
   }
+}
+
+/** The error class of each code of {@link GreenraftErrorCode}, as {@link isGreenraftError} narrows to. */
+export interface GreenraftErrorByCode {
+  NOT_LEADER: NotLeaderError;
+  TIMEOUT: TimeoutError;
+  ABORTED: AbortError;
+  STOPPED: StoppedError;
+  STORAGE: StorageError;
+  TRANSPORT: TransportError;
+  CONFIGURATION: ConfigurationError;
+  PROPOSAL_DROPPED: ProposalDroppedError;
+  INVALID_MESSAGE: InvalidMessageError;
+  INVALID_ARGUMENT: InvalidArgumentError;
+  STATE_MACHINE: StateMachineError;
+}
+
+/**
+ * Whether `error` is a {@link GreenraftError} (of the given `code`, when one is given), whichever
+ * copy of greenraft made it: it holds for errors thrown by the ESM build and the CommonJS build
+ * alike, where `instanceof` holds only for the copy the class came from. Codes of other packages
+ * (`MarketError`'s, `ScoringError`'s, ...) work too: the error is narrowed to `GreenraftError` of
+ * that code.
+ *
+ * @param error - anything caught.
+ * @param code - the code to match; any code when left out.
+ * @returns `true` when `error` carries the greenraft brand and, if given, `code`.
+ *
+ * @example
+ * ```ts
+ * import { isGreenraftError } from '@greenraft/consensus';
+ *
+ * try {
+ *   await node.propose(data);
+ * } catch (err) {
+ *   if (isGreenraftError(err, 'NOT_LEADER')) retryOn(err.leader); // narrowed to NotLeaderError
+ *   else if (isGreenraftError(err)) console.error(err.code, err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
+export function isGreenraftError<Code extends keyof GreenraftErrorByCode>(error: unknown, code: Code): error is GreenraftErrorByCode[Code];
+export function isGreenraftError<Code extends string>(error: unknown, code: Code): error is GreenraftError<Code>;
+export function isGreenraftError(error: unknown): error is GreenraftError<string>;
+export function isGreenraftError(error: unknown, code?: string): boolean {
+  if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[GREENRAFT_ERROR_BRAND] !== true) return false;
+  return code === undefined || (error as { code?: unknown }).code === code;
 }
 
 /** The node is not the leader; {@link NotLeaderError.leader} names the leader it knows of, if any. */

@@ -6,10 +6,17 @@
  *
  * @example
  * ```ts
- * import { configuration, totalWeight, NotLeaderError } from '@greenraft/consensus';
+ * import { configuration, isGreenraftError, totalWeight } from '@greenraft/consensus';
  *
  * const config = configuration({ a: 3, b: 2, c: 2 });
  * console.log(totalWeight(config)); // 7: any voters weighing 4 or more form a quorum
+ *
+ * try {
+ *   configuration({ a: 0, b: 0 });
+ * } catch (err) {
+ *   if (isGreenraftError(err, 'CONFIGURATION')) console.log(err.code, err.message);
+ *   else throw err;
+ * }
  * ```
  *
  * @packageDocumentation
@@ -19,3 +26,4 @@ export * from './types.js';
 export * from './config.js';
 export * from './random.js';
 export * from './messages.js';
+export * from './options.js';

@@ -1,5 +1,6 @@
 /** `greenraft lincheck`: checks a recorded history for linearizability. */
 import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError } from '@greenraft/consensus';
 import {
   type CheckResult,
   casRegisterModel,
@@ -9,62 +10,37 @@ import {
   type Operation,
   parseJepsenEtcdLog,
   parseKvHistory,
-} from '@greenraft/simulation';
-
-const USAGE = `usage: greenraft lincheck --format jepsen-etcd|kv FILE [--json] [--timeout MS]
-
-Checks a recorded history for linearizability and prints 'linearizable' or
-'not linearizable' with where it first fails.
-
-  --format jepsen-etcd   a Jepsen log of one compare-and-set register (etcd test)
-  --format kv            EDN lines of a key-value store (get, put, append, cas)
-  --json                 print one JSON object: {"linearizable":bool,"ops":n,"ms":t,...}
-  --timeout MS           give up after MS milliseconds (verdict 'unknown', exit 3)
-
-Exit status: 0 linearizable, 1 not linearizable, 2 bad arguments or input, 3 timed out.`;
+} from '@greenraft/linearizability';
+import { booleanOption, choiceOption, commandSpec, defineCommand, optionalIntegerOption, type ParsedCommandLine } from '../args.js';
+import { print, printError } from '../io.js';
 
 const FORMATS = ['jepsen-etcd', 'kv'] as const;
 type HistoryFormat = (typeof FORMATS)[number];
 
-interface LincheckArguments {
-  format: HistoryFormat;
-  file: string;
-  json: boolean;
-  timeoutMs: number | undefined;
-}
-
-/** Thrown for bad command-line arguments; reported with the usage. */
-class UsageError extends Error {}
-
-function parseArguments(argv: string[]): LincheckArguments | 'help' {
-  let format: string | undefined;
-  let file: string | undefined;
-  let json = false;
-  let timeoutMs: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--help' || flag === '-h') return 'help';
-    else if (flag === '--json') json = true;
-    else if (flag === '--format') format = value();
-    else if (flag === '--timeout') {
-      const text = value();
-      timeoutMs = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(timeoutMs)) throw new UsageError(`--timeout takes a whole number of milliseconds, not '${text}'`);
-    } else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option '${flag}'`);
-    else if (file !== undefined) throw new UsageError(`only one FILE may be given (got '${file}' and '${arg}')`);
-    else file = arg;
-  }
-  if (format === undefined) throw new UsageError('--format is required');
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`unknown format '${format}'; expected ${FORMATS.join(' or ')}`);
-  if (file === undefined) throw new UsageError('a FILE to check is required');
-  return { format: format as HistoryFormat, file, json, timeoutMs };
-}
+/** The table of `greenraft lincheck`. */
+export const lincheckSpec = commandSpec({
+  name: 'lincheck',
+  summary: 'check a recorded history for linearizability',
+  description: [
+    "Checks a recorded history for linearizability and prints 'linearizable', or 'not linearizable'",
+    'with where it first fails: no order of the operations, each taking effect at one instant between',
+    'its call and its return, explains what the clients saw (a stale or lost read, a lost write).',
+    '',
+    '  --format jepsen-etcd   a Jepsen log of one compare-and-set register (etcd test)',
+    '  --format kv            EDN lines of a key-value store (get, put, append, cas)',
+  ].join('\n'),
+  options: {
+    format: choiceOption({ help: 'how FILE is written (required)', values: FORMATS }),
+    json: booleanOption({ help: 'print one JSON object: {"linearizable":bool,"ops":n,"ms":t,...}' }),
+    timeout: optionalIntegerOption({ value: 'MS', help: "give up after MS milliseconds (verdict 'unknown', exit 3)", min: 1, max: Number.MAX_SAFE_INTEGER }),
+  },
+  positionals: [{ name: 'FILE', help: 'the history to check' }],
+  examples: [
+    'greenraft lincheck --format jepsen-etcd fixtures/linearizability/jepsen-etcd/etcd_002.log',
+    'greenraft lincheck --format kv --json fixtures/linearizability/kv/c01-bad.txt',
+  ],
+  exitStatus: '0 linearizable, 1 not linearizable, 2 bad arguments or input, 3 timed out.',
+});
 
 /** Checks with the model of the format; both parsers time operations by line number. */
 function check(format: HistoryFormat, text: string, timeoutMs: number | undefined): CheckResult<unknown, unknown> {
@@ -105,7 +81,7 @@ function report(result: CheckResult<unknown, unknown>): Record<string, unknown> 
 /**
  * Runs `greenraft lincheck`.
  *
- * @param argv - the arguments after `lincheck`.
+ * @param args - the parsed command line.
  * @returns the exit code: 0 linearizable, 1 not, 2 bad arguments or input, 3 timed out.
  *
  * @example
@@ -114,26 +90,15 @@ function report(result: CheckResult<unknown, unknown>): Record<string, unknown> 
  * # not linearizable: smallest failing prefix: 82 events; ending with read() -> 2 by process 11 (line 86)
  * ```
  */
-export async function run(argv: string[]): Promise<number> {
-  let args: LincheckArguments;
-  try {
-    const parsed = parseArguments(argv);
-    if (parsed === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
-    args = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`greenraft lincheck: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+export async function runLincheck({ options, positionals }: ParsedCommandLine<typeof lincheckSpec.options>): Promise<number> {
+  if (options.format === undefined) throw new InvalidArgumentError('--format is required: jepsen-etcd or kv');
+  const args = { format: options.format, file: positionals[0]!, json: options.json, timeoutMs: options.timeout };
 
   let text: string;
   try {
     text = await readFile(args.file, 'utf8');
   } catch (err) {
-    console.error(`greenraft lincheck: cannot read ${args.file}: ${err instanceof Error ? err.message : String(err)}`);
+    printError(`greenraft lincheck: cannot read ${args.file}: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
 
@@ -142,10 +107,13 @@ export async function run(argv: string[]): Promise<number> {
     result = check(args.format, text, args.timeoutMs);
   } catch (err) {
     if (!(err instanceof HistoryParseError)) throw err;
-    console.error(`greenraft lincheck: ${args.file}:${err.line}: ${err.message.replace(/^line \d+: /, '')} (is it a ${args.format} history?)`);
+    printError(`greenraft lincheck: ${args.file}:${err.line}: ${err.message.replace(/^line \d+: /, '')} (is it a ${args.format} history?)`);
     return 2;
   }
 
-  console.log(args.json ? JSON.stringify(report(result)) : summary(args.format, result));
+  print(args.json ? JSON.stringify(report(result)) : summary(args.format, result));
   return result.result === 'ok' ? 0 : result.result === 'illegal' ? 1 : 3;
 }
+
+/** `greenraft lincheck`. */
+export const lincheckCommand = defineCommand(lincheckSpec, runLincheck);

@@ -1,21 +1,28 @@
 /** `greenraft market settle FILE [--json]`: settles one trading round (the paper's Tables 1 and 2). */
 import { readFile } from 'node:fs/promises';
 import { MarketError, parseRoundDocument, type RoundSettlement, settleRound, toYuan } from '@greenraft/power-market';
+import { booleanOption, commandSpec, defineCommand, type ParsedCommandLine } from '../args.js';
+import { print, printError } from '../io.js';
 
-const USAGE = `usage: greenraft market settle FILE [--json]
-
-Settles one trading round read from FILE (JSON in the format of the paper's Tables 1 and 2:
-prices {feedInTariff_S, gridPurchasePrice_B, overGridFee_G}, nodes [{id, kind,
-creditWeightBefore}], contracts [{generator, consumer, unitPrice_U, contractedKWh,
-actualGeneratedKWh, actualConsumedKWh}]) and prints, per node, its revenue or expense, the
-grid's revenue, its credit weight after the round, the penalty it paid and the penalties
-allocated to it (eq. 14-17, 26-34). Money in yuan.
-
-options:
-  --json      print a JSON array ordered by node id instead of a table
-  -h, --help  show this help
-
-exit codes: 0 settled, 2 invalid arguments or input`;
+/** The table of `greenraft market settle`. */
+export const marketSettleSpec = commandSpec({
+  name: 'market settle',
+  summary: 'settle a power-trading round from a JSON file (the paper\u2019s Tables 1\u20132)',
+  description: [
+    'Settles one trading round read from FILE (JSON in the format of the paper\'s Tables 1 and 2:',
+    'prices {feedInTariff_S, gridPurchasePrice_B, overGridFee_G}, nodes [{id, kind,',
+    'creditWeightBefore}], contracts [{generator, consumer, unitPrice_U, contractedKWh,',
+    'actualGeneratedKWh, actualConsumedKWh}]) and prints, per node, its revenue or expense, the',
+    "grid's revenue, its credit weight after the round, the penalty it paid and the penalties",
+    'allocated to it (eq. 14-17, 26-34). Money in yuan.',
+  ].join('\n'),
+  options: {
+    json: booleanOption({ help: 'print a JSON array ordered by node id instead of a table' }),
+  },
+  positionals: [{ name: 'FILE', help: 'the round to settle' }],
+  examples: ['greenraft market settle fixtures/paper/paper-tables-1-2.json'],
+  exitStatus: '0 settled, 2 invalid arguments or input.',
+});
 
 /** One row of the command's output: money in yuan, credit weight on the 0–100 scale. */
 export interface SettlementRow {
@@ -64,36 +71,22 @@ function formatTable(rows: readonly SettlementRow[], kinds: ReadonlyMap<string, 
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }
 
-async function settle(args: string[]): Promise<number> {
-  let json = false;
-  const files: string[] = [];
-  for (const arg of args) {
-    if (arg === '--json') json = true;
-    else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      return 0;
-    } else if (arg.startsWith('-')) {
-      console.error(`greenraft market settle: unknown option '${arg}'\n\n${USAGE}`);
-      return 2;
-    } else files.push(arg);
-  }
-  if (files.length !== 1) {
-    console.error(`greenraft market settle: expected one FILE, got ${files.length}\n\n${USAGE}`);
-    return 2;
-  }
-  const file = files[0]!;
+/** Runs `greenraft market settle`; resolves with the exit code. */
+export async function runMarketSettle({ options, positionals }: ParsedCommandLine<typeof marketSettleSpec.options>): Promise<number> {
+  const json = options.json;
+  const file = positionals[0]!;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    console.error(`greenraft market settle: cannot read ${file}: ${(error as Error).message}`);
+    printError(`greenraft market settle: cannot read ${file}: ${(error as Error).message}`);
     return 2;
   }
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    console.error(`greenraft market settle: ${file} is not valid JSON: ${(error as Error).message}`);
+    printError(`greenraft market settle: ${file} is not valid JSON: ${(error as Error).message}`);
     return 2;
   }
   let rows: SettlementRow[];
@@ -104,21 +97,12 @@ async function settle(args: string[]): Promise<number> {
     kinds = new Map(round.nodes.map((node) => [node.id, node.kind]));
   } catch (error) {
     if (!(error instanceof MarketError)) throw error;
-    console.error(`greenraft market settle: invalid round in ${file}: ${error.message}`);
+    printError(`greenraft market settle: invalid round in ${file}: ${error.message}`);
     return 2;
   }
-  console.log(json ? JSON.stringify(rows, null, 2) : formatTable(rows, kinds));
+  print(json ? JSON.stringify(rows, null, 2) : formatTable(rows, kinds));
   return 0;
 }
 
-/** Runs `greenraft market <subcommand> ...`; returns the exit code. */
-export async function run(argv: string[]): Promise<number> {
-  const [subcommand, ...rest] = argv;
-  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h') {
-    (subcommand === undefined ? console.error : console.log)(USAGE);
-    return subcommand === undefined ? 2 : 0;
-  }
-  if (subcommand === 'settle') return settle(rest);
-  console.error(`greenraft market: unknown subcommand '${subcommand}'\n\n${USAGE}`);
-  return 2;
-}
+/** `greenraft market settle`. */
+export const marketSettleCommand = defineCommand(marketSettleSpec, runMarketSettle);

@@ -2,28 +2,17 @@
  * `greenraft sim`: deterministic whole-cluster simulations with a nemesis and Raft's safety
  * checkers, spread over worker threads; prints a summary, or one JSON object with `--json`.
  */
-import { InvalidArgumentError } from '@greenraft/consensus';
 import { type SimulationInit, type SimulationResult, runSimulation, summarizeRuns } from '@greenraft/simulation';
-import { SIM_USAGE, type SimArguments, parseSimArguments } from './sim-args.js';
+import { defineCommand, type ParsedCommandLine } from '../args.js';
+import { checkSimArguments, type SimArguments, simSpec } from './sim-args.js';
 import { createProgress, formatJsonSummary, formatTextSummary } from './sim-report.js';
 import { runScenario } from './sim-scenario.js';
 import { isSimWorker, runSeedsInWorkers, serveSimWorker } from './sim-workers.js';
 
-export async function run(argv: string[]): Promise<number> {
+/** Runs `greenraft sim`; resolves with the exit code. */
+export async function runSim({ options }: ParsedCommandLine<typeof simSpec.options>): Promise<number> {
   if (isSimWorker()) return serveSimWorker();
-  let args: SimArguments;
-  try {
-    const parsed = parseSimArguments(argv);
-    if (parsed === 'help') {
-      console.log(SIM_USAGE);
-      return 0;
-    }
-    args = parsed;
-  } catch (error) {
-    if (!(error instanceof InvalidArgumentError)) throw error;
-    console.error(`greenraft sim: ${error.message}\nRun 'greenraft sim --help' for the options.`);
-    return 2;
-  }
+  const args: SimArguments = checkSimArguments(options);
 
   if (args.scenario !== undefined) return runScenario(args);
   const init: Omit<SimulationInit, 'seed'> = {
@@ -55,3 +44,6 @@ export async function run(argv: string[]): Promise<number> {
   else process.stdout.write(`${formatTextSummary(summary, args, performance.now() - started)}\n`);
   return summary.violations.length === 0 ? 0 : 1;
 }
+
+/** `greenraft sim`. */
+export const simCommand = defineCommand(simSpec, runSim);
