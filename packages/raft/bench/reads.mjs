@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Linearizable reads (readBarrier) on a three-node RaftNode cluster on the memory transport: reads
-// per second and ReadIndex heartbeat rounds per read, at several concurrencies, on the leader and
-// on a follower. Batching shows as fewer rounds than reads once reads overlap.
+// per second, ReadIndex heartbeat rounds per read and, on a follower, ReadIndex requests it sent to
+// the leader per read, at several concurrencies, on the leader and on a follower. Batching shows as
+// fewer rounds (and requests) than reads once reads overlap.
 // Build first:  npx turbo run build --filter=@greenraft/raft --filter=@greenraft/transport-memory
 // Run:          node packages/raft/bench/reads.mjs [--seconds 2] [--concurrency 1,16,128] [--latency 1]
 import { parseArgs } from 'node:util';
@@ -21,6 +22,8 @@ const ids = ['a', 'b', 'c'];
 const network = memoryNetwork({ defaultLink: { latency: Number(values.latency) } });
 /** Contexts of the ReadIndex rounds the leader started (a round's context rides on every heartbeat until confirmed). */
 const rounds = new Set();
+/** ReadIndex requests followers sent to the leader. */
+let requests = 0;
 const stateMachine = () => ({ apply: () => undefined, snapshot: () => new Uint8Array(0), restore: () => {} });
 const nodes = ids.map((id) => {
   const endpoint = network.transport(id);
@@ -31,6 +34,7 @@ const nodes = ids.map((id) => {
     stop: () => endpoint.stop(),
     send: (message) => {
       if (message.type === 'heartbeat' && message.context !== undefined) rounds.add(`${id}/${message.context}`);
+      if (message.type === 'readIndexRequest') requests++;
       endpoint.send(message);
     },
   };
@@ -51,6 +55,7 @@ const follower = nodes.find((node) => node !== leader);
 
 async function measure(node, concurrency) {
   rounds.clear();
+  requests = 0;
   let reads = 0;
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -63,7 +68,7 @@ async function measure(node, concurrency) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { reads, perSecond: reads / elapsed, roundsPerRead: rounds.size / reads };
+  return { reads, perSecond: reads / elapsed, roundsPerRead: rounds.size / reads, requestsPerRead: requests / reads };
 }
 
 console.log(`readBarrier, 3 nodes, memory transport (latency ${values.latency} ms), tickMs 10, ${seconds} s each (preliminary: shared machine)`);
@@ -72,9 +77,9 @@ for (const concurrency of values.concurrency.split(',').map(Number)) {
     ['leader', leader],
     ['follower', follower],
   ]) {
-    const { reads, perSecond, roundsPerRead } = await measure(node, concurrency);
+    const { reads, perSecond, roundsPerRead, requestsPerRead } = await measure(node, concurrency);
     console.log(
-      `  ${where.padEnd(8)} concurrency ${String(concurrency).padStart(4)}: ${perSecond.toFixed(0).padStart(7)} reads/s, ${roundsPerRead.toFixed(3)} rounds per read (${reads} reads)`,
+      `  ${where.padEnd(8)} concurrency ${String(concurrency).padStart(4)}: ${perSecond.toFixed(0).padStart(7)} reads/s, ${roundsPerRead.toFixed(3)} rounds per read, ${requestsPerRead.toFixed(3)} requests per read (${reads} reads)`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { configuration } from '@greenraft/consensus';
+import { type Message, configuration } from '@greenraft/consensus';
 import { RaftCore } from '@greenraft/raft';
 import { describe, expect, it } from 'vitest';
 import { KvStore, encodeStateSnapshot } from './kv-store.js';
@@ -26,6 +26,7 @@ function drive(workload: KvWorkload, node: TestNode): void {
       workload.applied(node, entry);
     }
     if (rd.readStates.length > 0) workload.readStates(node, rd.readStates);
+    if (rd.droppedReads.length > 0) workload.droppedReads(node, rd.droppedReads);
     workload.serveReads(node);
     node.core.advance(rd);
   }
@@ -123,5 +124,121 @@ describe('KvWorkload', () => {
     // No snapshot at all (a node restarting from an empty disk): an empty store.
     expect(workload.restored(node, 0, undefined)).toBe(true);
     expect(workload.store(0).entries()).toEqual([]);
+  });
+});
+
+/**
+ * Three real engines on a lossless in-order network, driven step by step as the simulator drives
+ * them, with a say over which messages are lost. Clients read from every member, so most reads are
+ * follower reads through the leader.
+ */
+function threeNodes(timeoutSteps: number) {
+  const ids = ['a', 'b', 'c'];
+  const nodes: TestNode[] = ids.map((id, position) => ({
+    id,
+    position,
+    core: new RaftCore({ id, bootstrap: configuration(ids), seed: position + 1 }),
+    state: 'up',
+    incarnation: 0,
+    appliedIndex: 0,
+    dirty: true,
+  }));
+  let step = 0;
+  const workload = new KvWorkload({
+    clients: 3,
+    nodes: 3,
+    random: rng(11),
+    timeoutSteps,
+    historyLimit: 2000,
+    currentStep: () => step,
+    onEngineError: (detail) => {
+      throw new Error(detail);
+    },
+  });
+  const harness = {
+    workload,
+    nodes,
+    /** Messages for which it returns true are lost. */
+    lose: (_message: Message): boolean => false,
+    run(steps: number): void {
+      for (let i = 0; i < steps; i++, step++) {
+        for (const node of nodes) node.core.tick();
+        workload.runClients(step, nodes, (id) => nodes.find((node) => node.id === id));
+        for (let round = 0; round < 50; round++) {
+          const outbox: Message[] = [];
+          for (const node of nodes) {
+            while (node.core.hasReady()) {
+              const rd = node.core.ready();
+              outbox.push(...rd.messages);
+              for (const entry of rd.committedEntries) {
+                node.appliedIndex = entry.index;
+                workload.applied(node, entry);
+              }
+              if (rd.readStates.length > 0) workload.readStates(node, rd.readStates);
+              if (rd.droppedReads.length > 0) workload.droppedReads(node, rd.droppedReads);
+              workload.serveReads(node);
+              node.core.advance(rd);
+            }
+          }
+          if (outbox.length === 0) break;
+          for (const message of outbox) if (!harness.lose(message)) nodes.find((node) => node.id === message.to)!.core.step(message);
+        }
+      }
+    },
+  };
+  return harness;
+}
+
+describe('KvWorkload: reads the engine drops', () => {
+  it('fails a dropped read at once: the client moves on, and the read is no observation in the history', () => {
+    const node = singleNode();
+    const { workload, run } = workloadFor(node, { clients: 6 });
+    const contexts: string[] = [];
+    const readIndex = node.core.readIndex.bind(node.core);
+    node.core.readIndex = (context: string) => {
+      contexts.push(context);
+      readIndex(context);
+    };
+    run(100);
+    // Reads go out, and before the node serves them its store loses every write: serving them now would be stale.
+    const issued = contexts.length;
+    for (let i = 0; i < 20 && contexts.length === issued; i++) run(1, false);
+    const pending = contexts.slice(issued);
+    expect(pending.length).toBeGreaterThan(0);
+    const openBefore = workload.history().filter((op) => op.output === undefined && op.input.kind === 'get').length;
+    expect(openBefore).toBe(pending.length);
+    expect(workload.restored(node, node.appliedIndex, encodeStateSnapshot(0, new KvStore()))).toBe(true);
+    const failedBefore = workload.failedReads;
+    workload.droppedReads(node, pending);
+    expect(workload.failedReads - failedBefore).toBe(pending.length);
+    // Left out of the history (a failed read observed nothing), and not left open either.
+    expect(workload.history().filter((op) => op.output === undefined && op.input.kind === 'get')).toEqual([]);
+    expect(workload.check(5000).verdict).toBe('ok');
+    // A context of no pending read, or a read already ended, changes nothing.
+    const operations = workload.history().length;
+    workload.droppedReads(node, [...pending, 'r-unknown']);
+    expect(workload.failedReads - failedBefore).toBe(pending.length);
+    expect(workload.history()).toHaveLength(operations);
+  });
+
+  it('follower reads whose answers are lost end within an election timeout, not at the client timeout, and the history stays linearizable', () => {
+    // The client timeout is far beyond the run: only the engine's dropped reads can free a client.
+    const cluster = threeNodes(100_000);
+    cluster.run(60);
+    const leader = cluster.nodes.find((node) => node.core.role === 'leader');
+    expect(leader).toBeDefined();
+    // The leader's answers to follower reads are lost for a while.
+    cluster.lose = (message) => message.type === 'readIndexResponse';
+    cluster.run(120);
+    expect(cluster.workload.failedReads).toBeGreaterThan(0);
+    cluster.lose = () => false;
+    const readsBefore = cluster.workload.reads;
+    const acknowledgedBefore = cluster.workload.acknowledged;
+    cluster.run(300);
+    expect(cluster.workload.reads - readsBefore).toBeGreaterThan(30);
+    expect(cluster.workload.acknowledged - acknowledgedBefore).toBeGreaterThan(30);
+    const history = cluster.workload.history();
+    expect(history.filter((op) => op.output === undefined).length).toBeLessThanOrEqual(3);
+    expect(cluster.workload.check(10_000)).toEqual({ verdict: 'ok', operations: history.length });
   });
 });

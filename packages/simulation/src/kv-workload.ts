@@ -34,7 +34,7 @@ export interface KvWorkloadInit {
   readonly nodes: number;
   /** The run's client stream: every choice of the workload is drawn from it. */
   readonly random: Rng;
-  /** Steps after which a client gives up waiting: a write becomes indefinite, a read is dropped. */
+  /** Steps after which a client gives up waiting: a write becomes indefinite, a read is abandoned. */
   readonly timeoutSteps: number;
   /** Operations recorded per run; later ones go to an unchecked key so the load stays the same. */
   readonly historyLimit: number;
@@ -109,7 +109,10 @@ const READ_SHARE = 0.45;
  *   `ProposalDroppedError`) is discarded; a timeout, a crash of the node or a snapshot that jumps
  *   over the index leave it indefinite, and a different entry applied at its index discards it.
  * - A read goes through ReadIndex on the leader or a follower and is served from that node's store
- *   once it has applied the read index; a read that never comes back is dropped (it changed nothing).
+ *   once it has applied the read index. A read the engine reports it will never serve
+ *   (`Ready.droppedReads`) fails at once, and one that never comes back is abandoned at the
+ *   timeout; either way it is left out of the history: a failed read changed nothing and observed
+ *   nothing, so it constrains no other operation.
  */
 export class KvWorkload {
   /** Client writes the engine accepted. */
@@ -118,6 +121,8 @@ export class KvWorkload {
   acknowledged = 0;
   /** Reads served. */
   reads = 0;
+  /** Reads that failed at once because the engine reported it would never serve them. */
+  failedReads = 0;
   private readonly stores: KvStore[];
   private readonly clients: KvClient[] = [];
   private readonly recorder: HistoryRecorder<KvInput, KvOutput> = historyRecorder();
@@ -191,6 +196,22 @@ export class KvWorkload {
     }
   }
 
+  /**
+   * `node`'s engine reported reads it will never serve (`Ready.droppedReads`): each fails now, and
+   * its client is free for its next operation instead of waiting for the timeout. A failed read is
+   * no observation: it is left out of the history, never completed with what the store holds.
+   */
+  droppedReads(node: KvNode, contexts: readonly string[]): void {
+    for (const context of contexts) {
+      for (const client of this.clients) {
+        const pending = client.pending;
+        if (pending?.kind !== 'read' || pending.node !== node || pending.context !== context || pending.incarnation !== node.incarnation) continue;
+        this.failedReads++;
+        this.abandon(client);
+      }
+    }
+  }
+
   /** Serves the reads waiting on `node` whose read index it has applied, from its store. */
   serveReads(node: KvNode): void {
     for (const client of this.clients) {
@@ -205,7 +226,7 @@ export class KvWorkload {
     }
   }
 
-  /** `node` crashed: its clients hear nothing more; writes stay indefinite, reads are dropped. */
+  /** `node` crashed: its clients hear nothing more; writes stay indefinite, reads are left out of the history. */
   nodeDown(node: KvNode): void {
     for (const client of this.clients) if (client.pending?.node === node) this.abandon(client);
   }
@@ -299,7 +320,7 @@ export class KvWorkload {
 
   // ---------------------------------------------------------------- helpers
 
-  /** The client stops waiting: a write's outcome stays unknown (indefinite); a read is dropped. */
+  /** The client stops waiting: a write's outcome stays unknown (indefinite); a read is left out of the history. */
   private abandon(client: KvClient): void {
     const pending = client.pending;
     client.pending = undefined;

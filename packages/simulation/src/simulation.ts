@@ -555,6 +555,7 @@ class ClusterRun {
       for (const message of rd.messages) node.endpoint.send(message);
       this.applyReady(node, core, rd);
       if (rd.readStates.length > 0) this.workload.readStates(node, rd.readStates);
+      if (rd.droppedReads.length > 0) this.workload.droppedReads(node, rd.droppedReads);
       this.workload.serveReads(node);
       this.guard(() => core.advance(rd));
       // Right after advance the core holds exactly the log its Readies described: its configuration must be that log's latest.

@@ -113,5 +113,6 @@ describe('weightEpochScheduler: leadership', () => {
     expect(() => weightEpochScheduler({ epoch: -1 })).toThrow(InvalidArgumentError);
     expect(() => weightEpochScheduler({ epoch: 1.5 })).toThrow('epoch must be an integer ≥ 0, got 1.5');
     expect(() => weightEpochScheduler(null as never)).toThrow(InvalidArgumentError);
+    expect(() => weightEpochScheduler({ epochs: 2 } as never)).toThrow('weightEpochScheduler: unknown option "epochs"; known options: epoch');
   });
 });

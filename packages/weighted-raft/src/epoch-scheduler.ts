@@ -1,4 +1,4 @@
-import { InvalidArgumentError, integerOption } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption, rejectUnknownOptions } from '@greenraft/consensus';
 import type { Index } from '@greenraft/consensus';
 
 /** Options of {@link weightEpochScheduler}. */
@@ -76,6 +76,7 @@ export interface WeightEpochScheduler {
  */
 export function weightEpochScheduler(init: WeightEpochSchedulerInit = {}): WeightEpochScheduler {
   if (init === null || typeof init !== 'object') throw new InvalidArgumentError('weightEpochScheduler needs an options object');
+  rejectUnknownOptions('weightEpochScheduler', init, Object.keys({ epoch: true } satisfies Record<keyof WeightEpochSchedulerInit, true>));
   const epoch = integerOption('epoch', init.epoch ?? 1, { min: 0 });
   let leader: string | undefined;
   let rounds = 0;

@@ -54,6 +54,7 @@ describe('participationTracker (eq. 19)', () => {
   it('rejects an empty quorum and bad options, and forgets everything on reset', () => {
     expect(() => participationTracker({ latencySmoothing: 0 })).toThrow(InvalidArgumentError);
     expect(() => participationTracker({ participationStep: -1 })).toThrow(InvalidArgumentError);
+    expect(() => participationTracker({ step: 2 } as never)).toThrow('participationTracker: unknown option "step"; known options: participationStep, includeLeader, latencySmoothing');
     const tracker = participationTracker();
     expect(() => tracker.record({ acks: [] })).toThrow(InvalidArgumentError);
     expect(tracker.rounds).toBe(0);

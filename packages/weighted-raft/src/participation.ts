@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, rejectUnknownOptions } from '@greenraft/consensus';
 import type { NodeId } from '@greenraft/consensus';
 import { participationAfterCommit } from '@greenraft/weight-scoring';
 
@@ -64,6 +64,12 @@ export interface ParticipationTracker {
   reset(): void;
 }
 
+const PARTICIPATION_OPTIONS = Object.keys({
+  participationStep: true,
+  includeLeader: true,
+  latencySmoothing: true,
+} satisfies Record<keyof ParticipationTrackerInit, true>);
+
 interface Tally {
   quorumAcks: number;
   completedQuorums: number;
@@ -84,6 +90,8 @@ interface Tally {
  * ```
  */
 export function participationTracker(init: ParticipationTrackerInit = {}): ParticipationTracker {
+  if (init === null || typeof init !== 'object') throw new InvalidArgumentError('participationTracker needs an options object');
+  rejectUnknownOptions('participationTracker', init, PARTICIPATION_OPTIONS);
   const participationStep = init.participationStep ?? 1;
   if (!(Number.isFinite(participationStep) && participationStep >= 0)) {
     throw new InvalidArgumentError(`participationStep must be a finite number ≥ 0, not ${String(participationStep)}`);

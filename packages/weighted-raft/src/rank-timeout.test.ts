@@ -67,6 +67,7 @@ describe('rankElectionTimeout (paper eq. 7: T = 100 + 5·n_i ms)', () => {
     expect(() => rankElectionTimeout({ baseMs: -1 })).toThrow(InvalidArgumentError);
     expect(() => rankElectionTimeout({ stepMs: Number.NaN })).toThrow(InvalidArgumentError);
     expect(() => rankElectionTimeout({ jitterMs: Number.POSITIVE_INFINITY })).toThrow(InvalidArgumentError);
+    expect(() => rankElectionTimeout({ base: 50 } as never)).toThrow('rankElectionTimeout: unknown option "base"; known options: baseMs, stepMs, jitterMs, tickMs');
   });
 });
 

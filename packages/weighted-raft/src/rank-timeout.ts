@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, rejectUnknownOptions } from '@greenraft/consensus';
 import type { ClusterConfig, NodeId } from '@greenraft/consensus';
 import type { ElectionTimeoutContext, RaftPolicy } from '@greenraft/raft';
 import { electionTimeoutMs, voteTimeoutRank } from '@greenraft/weight-scoring';
@@ -36,6 +36,8 @@ interface ResolvedRankTimeout {
   readonly tickMs: number;
 }
 
+const RANK_TIMEOUT_OPTIONS = Object.keys({ baseMs: true, stepMs: true, jitterMs: true, tickMs: true } satisfies Record<keyof RankElectionTimeoutInit, true>);
+
 function nonNegativeMs(name: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InvalidArgumentError(`${name} must be a finite number of milliseconds ≥ 0, not ${String(value)}`);
@@ -45,6 +47,8 @@ function nonNegativeMs(name: string, value: number): number {
 
 /** Checks the options of {@link rankElectionTimeout} and fills in the defaults. */
 export function resolveRankTimeout(init: RankElectionTimeoutInit = {}): ResolvedRankTimeout {
+  if (init === null || typeof init !== 'object') throw new InvalidArgumentError('rankElectionTimeout needs an options object');
+  rejectUnknownOptions('rankElectionTimeout', init, RANK_TIMEOUT_OPTIONS);
   const tickMs = init.tickMs ?? 5;
   if (typeof tickMs !== 'number' || !Number.isFinite(tickMs) || tickMs <= 0) {
     throw new InvalidArgumentError(`tickMs must be a positive number, not ${String(tickMs)}`);
@@ -88,7 +92,7 @@ export function weightRank(config: ClusterConfig, id: NodeId): number {
  * so the policy affects liveness, never safety. Plug it into `RaftCore` directly (the simulator
  * does) or let {@link createWeightedRaftNode} do it.
  *
- * @throws InvalidArgumentError for a negative or non-finite duration, or a `tickMs` ≤ 0.
+ * @throws InvalidArgumentError for an unknown option, a negative or non-finite duration, or a `tickMs` ≤ 0.
  *
  * @example
  * ```ts

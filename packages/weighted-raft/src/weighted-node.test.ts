@@ -421,6 +421,24 @@ describe('createWeightedRaftNode: options', () => {
     expect(() => createWeightedRaftNode({ ...base('a'), weights: { a: 1, b: 1, c: 1 }, scoreInputs: 'market' as never })).toThrow(InvalidArgumentError);
   });
 
+  it('names an unknown option, as JavaScript or a spread would pass it, instead of ignoring it', () => {
+    const unknown = (extra: Record<string, unknown>) => () => createWeightedRaftNode({ ...base('a'), weights: { a: 1, b: 1, c: 1 }, ...extra });
+    expect(unknown({ epochs: 2 })).toThrow(InvalidArgumentError);
+    expect(unknown({ epochs: 2 })).toThrow(/^createWeightedRaftNode: unknown option "epochs"; known options: id, transport, storage, /);
+    expect(unknown({ snapshotTreshold: 10 })).toThrow('createWeightedRaftNode: unknown option "snapshotTreshold"');
+    // The election timeout is eq. 7's (electionTimeout), never a policy given here.
+    expect(unknown({ policy: {} })).toThrow('createWeightedRaftNode: unknown option "policy"');
+    expect(unknown({ electionTimeout: { base: 50 } })).toThrow(
+      'createWeightedRaftNode electionTimeout: unknown option "base"; known options: baseMs, stepMs, jitterMs',
+    );
+    expect(unknown({ electionTimeout: { tickMs: 2 } })).toThrow('createWeightedRaftNode electionTimeout: unknown option "tickMs"');
+    expect(unknown({ participation: { step: 2 } })).toThrow('participationTracker: unknown option "step"');
+    expect(() => createWeightedRaftNode(undefined as never)).toThrow(InvalidArgumentError);
+    // Engine options pass through to the engine.
+    const node = createWeightedRaftNode({ ...base('a'), weights: { a: 1, b: 1, c: 1 }, preVote: false, maxInflightMessages: 4, electionTimeout: { baseMs: 50 } });
+    expect(node.status().role).toBe('follower');
+  });
+
   it('computes founding weights from score inputs with the scoring strategy and the guard', () => {
     const node = createWeightedRaftNode({ ...base('a'), weights: { inputs: marketInputs() } });
     expect(votersOf(node.status().config)).toEqual(expectedMarketWeights());

@@ -8,6 +8,7 @@ import {
   configuration,
   configurationToJSON,
   integerOption,
+  rejectUnknownOptions,
   validateConfiguration,
 } from '@greenraft/consensus';
 import type {
@@ -262,6 +263,43 @@ export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeIni
   participation?: ParticipationTrackerInit;
 }
 
+/** Every option of {@link WeightedRaftNodeInit}: the compiler checks the list is complete and exact. */
+const WEIGHTED_NODE_OPTIONS = Object.keys({
+  id: true,
+  transport: true,
+  storage: true,
+  stateMachine: true,
+  bootstrap: true,
+  seed: true,
+  tickMs: true,
+  snapshotThreshold: true,
+  proposalTimeoutMs: true,
+  electionTicks: true,
+  heartbeatTicks: true,
+  random: true,
+  preVote: true,
+  checkQuorum: true,
+  maxInflightMessages: true,
+  maxInflightBytes: true,
+  maxMessageBytes: true,
+  maxUncommittedBytes: true,
+  snapshotChunkBytes: true,
+  unsafeLocalWeights: true,
+  readOnly: true,
+  weights: true,
+  scoring: true,
+  scoreInputs: true,
+  epoch: true,
+  tolerateFailures: true,
+  weightResolution: true,
+  minWeight: true,
+  electionTimeout: true,
+  preferredLeader: true,
+  participation: true,
+} satisfies Record<keyof WeightedRaftNodeInit, true>);
+
+const ELECTION_TIMEOUT_OPTIONS = Object.keys({ baseMs: true, stepMs: true, jitterMs: true } satisfies Record<keyof WeightedElectionTimeout, true>);
+
 /** A skipped epoch, with the reason reported in `weightEpochSkipped`. */
 class EpochSkip {
   constructor(
@@ -412,6 +450,14 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
   constructor(init: WeightedRaftNodeInit<Result>) {
     super();
     if (init === null || typeof init !== 'object') throw new InvalidArgumentError('createWeightedRaftNode needs an options object');
+    // Checked here, not by createRaftNode: `policy` is the engine's but not this node's (eq. 7 sets it).
+    rejectUnknownOptions('createWeightedRaftNode', init, WEIGHTED_NODE_OPTIONS);
+    if (init.electionTimeout !== undefined) {
+      if (init.electionTimeout === null || typeof init.electionTimeout !== 'object') {
+        throw new InvalidArgumentError('createWeightedRaftNode: electionTimeout must be an object');
+      }
+      rejectUnknownOptions('createWeightedRaftNode electionTimeout', init.electionTimeout, ELECTION_TIMEOUT_OPTIONS);
+    }
     const {
       weights,
       scoring,
@@ -748,7 +794,8 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
  *
  * @throws ConfigurationError when the founding weights break the fault-tolerance guard (the
  * message says which weights to flatten, and to what) or do not match `bootstrap`;
- * InvalidArgumentError for any other invalid option.
+ * InvalidArgumentError for an unknown option (a misspelt `epochs` or `electionTimeout.base` is
+ * named, and so is `policy`: eq. 7 sets it) or any other invalid option.
  *
  * @example
  * ```ts

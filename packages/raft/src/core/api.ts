@@ -155,8 +155,9 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /**
    * Contexts of this node's reads ({@link RaftCore.readIndex}) that will never be served: the
-   * leader lost leadership before confirming them, or answered that it cannot serve them. Fail
-   * them at once; retrying is safe.
+   * leader lost leadership before confirming them or answered that it cannot serve them, or, on a
+   * follower, its request went unanswered for an election timeout or the follower moved to a
+   * newer term. Fail them at once; retrying is safe.
    */
   readonly droppedReads: readonly string[];
   readonly commitQuorums: readonly CoreCommitQuorum[];

@@ -3,7 +3,7 @@ import { type AppendRequest, type ClusterConfig, configuration, InvalidArgumentE
 import { describe, expect, it } from 'vitest';
 import { classic, drain, electedLeader } from './helpers.test-utils.js';
 import { RaftCore } from './raft-core.js';
-import { coreNetwork, utf8 } from '../testing.js';
+import { coreNetwork, engineBugOptions, utf8 } from '../testing.js';
 
 const appendsTo = (core: RaftCore, to: string): AppendRequest[] =>
   drain(core).messages.filter((m): m is AppendRequest => m.type === 'appendRequest' && m.to === to);
@@ -99,6 +99,39 @@ describe('flow control', () => {
     expect(() => new RaftCore({ id: '1', electionTicks: 0 })).toThrow(InvalidArgumentError);
     expect(() => new RaftCore({ id: '1', electionTicks: 2, heartbeatTicks: 2 })).toThrow(InvalidArgumentError);
     expect(() => new RaftCore({ id: '' })).toThrow(InvalidArgumentError);
+  });
+
+  it('names an unknown option, as JavaScript or a spread would pass it, instead of ignoring it', () => {
+    const misspelt: Record<string, unknown> = { electionTick: 5 };
+    const build = (extra: Record<string, unknown>) => () => new RaftCore({ id: '1', bootstrap: classic(), ...extra });
+    expect(build(misspelt)).toThrow(InvalidArgumentError);
+    expect(build(misspelt)).toThrow(/^new RaftCore: unknown option "electionTick"; known options: id, state, bootstrap, electionTicks, /);
+    // Options of the driver are not the core's.
+    expect(build({ snapshotThreshold: 10 })).toThrow('new RaftCore: unknown option "snapshotThreshold"');
+    expect(() => new RaftCore(undefined as never)).toThrow(InvalidArgumentError);
+    // Every documented option is accepted, given or left undefined; the test-only bug key is a symbol, never a name.
+    const core = new RaftCore({
+      id: '1',
+      state: undefined,
+      bootstrap: classic(),
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      random: undefined,
+      seed: 3,
+      preVote: true,
+      checkQuorum: true,
+      maxInflightMessages: 8,
+      maxInflightBytes: 0,
+      maxMessageBytes: 1024,
+      maxUncommittedBytes: 0,
+      snapshotChunkBytes: 1024,
+      policy: {},
+      unsafeLocalWeights: undefined,
+      readOnly: 'safe',
+      applied: 0,
+      ...engineBugOptions('vote-twice'),
+    });
+    expect(core.config.incoming.voters.size).toBe(3);
   });
 
   it('a node with neither bootstrap nor state never campaigns', () => {

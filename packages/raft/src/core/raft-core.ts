@@ -11,6 +11,7 @@ import {
   InvalidArgumentError,
   integerOption,
   isVoter,
+  rejectUnknownOptions,
   type LogEntry,
   type Message,
   type NodeId,
@@ -38,11 +39,33 @@ import { InvariantViolationError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { ReadyTracker } from './rawnode.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
-import { ReadOnly, type ReadRequest } from './read-only.js';
+import { ForwardedReads, ReadOnly, type ReadRequest } from './read-only.js';
 import { defaultSeed } from './seed.js';
 import { type Progress, ProgressTracker } from './tracker/index.js';
 
 const EMPTY_CONFIG: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
+
+/** Every option of {@link RaftCoreOptions}: the compiler checks the list is complete and exact. */
+const CORE_OPTIONS = Object.keys({
+  id: true,
+  state: true,
+  bootstrap: true,
+  electionTicks: true,
+  heartbeatTicks: true,
+  random: true,
+  seed: true,
+  preVote: true,
+  checkQuorum: true,
+  maxInflightMessages: true,
+  maxInflightBytes: true,
+  maxMessageBytes: true,
+  maxUncommittedBytes: true,
+  snapshotChunkBytes: true,
+  policy: true,
+  unsafeLocalWeights: true,
+  readOnly: true,
+  applied: true,
+} satisfies Record<keyof RaftCoreOptions, true>);
 
 /**
  * The pure, deterministic Raft state machine (etcd-io/raft's `raft`): no timers, no I/O, no clock,
@@ -123,9 +146,19 @@ export class RaftCore {
   private broadcastCommit = false;
 
   private readonly reads: ReadOnly;
+  /** On a follower: its reads, asked of the leader one batched request at a time. */
+  private readonly forwarded: ForwardedReads;
   private readonly output: ReadyTracker;
 
+  /**
+   * @throws InvalidArgumentError for an unknown option (a misspelt `electionTick`, say), an
+   *   out-of-range value, or `readOnly: 'lease'` without `checkQuorum`
+   * @throws ConfigurationError for an invalid `bootstrap`
+   */
   constructor(options: RaftCoreOptions) {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('new RaftCore needs an options object');
+    // A misspelt option would otherwise be ignored silently (in JavaScript, or through a spread).
+    rejectUnknownOptions('new RaftCore', options, CORE_OPTIONS);
     if (typeof options.id !== 'string' || options.id.length === 0) {
       throw new InvalidArgumentError('a node id must be a non-empty string');
     }
@@ -153,6 +186,8 @@ export class RaftCore {
     if (options.bootstrap !== undefined) validateConfiguration(options.bootstrap);
     this.tracker = new ProgressTracker(maxInflightMessages, maxInflightBytes);
     this.reads = new ReadOnly(readOnly);
+    // An election timeout: an alive leader with a quorum answers well within it (check-quorum deposes one without).
+    this.forwarded = new ForwardedReads(this.electionTicks);
 
     const state = options.state;
     const snapshot = state?.snapshot;
@@ -288,7 +323,10 @@ export class RaftCore {
   tick(): void {
     this._ticks++;
     if (this._role === 'leader') this.tickLeader();
-    else this.tickElection();
+    else {
+      for (const context of this.forwarded.tick()) this.output.addDroppedRead(context);
+      this.tickElection();
+    }
   }
 
   /**
@@ -339,6 +377,13 @@ export class RaftCore {
   /**
    * Requests a linearizable read (ReadIndex, thesis §6.4). A `ReadState` with `context` comes out
    * of a later Ready once leadership is confirmed; serve the read when applied ≥ its index.
+   * `context` must be unique among this node's reads, across restarts too.
+   *
+   * On a follower, the reads that arrive while its request to the leader is in flight go out
+   * together in its next request (one request at a time, the first read's context naming it), and
+   * share the read index the leader answers. A read that will not be served comes out in
+   * `Ready.droppedReads`: the leader answered that it cannot serve it, its request went unanswered
+   * for an election timeout (`electionTicks`), or the follower moved to a newer term.
    * @throws NotLeaderError when no leader is known
    */
   readIndex(context: string): void {
@@ -348,7 +393,8 @@ export class RaftCore {
       return;
     }
     if (this._leader === undefined) throw new NotLeaderError(undefined);
-    this.send({ type: 'readIndexRequest', from: this.id, to: this._leader, term: this._term, context });
+    // Batched: the request leaves with the next Ready (flushReads), once none is in flight.
+    this.forwarded.add(context);
   }
 
   /**
@@ -473,8 +519,11 @@ export class RaftCore {
         this.handleRemoteRead(m);
         return;
       case 'readIndexResponse':
-        if (m.index >= 0) this.output.addReadState({ context: m.context, index: m.index });
-        else this.output.addDroppedRead(m.context);
+        // One answer serves every read of the request; an answer to a request given up serves none.
+        for (const context of this.forwarded.answered(m.context)) {
+          if (m.index >= 0) this.output.addReadState({ context, index: m.index });
+          else this.output.addDroppedRead(context);
+        }
         return;
     }
   }
@@ -543,6 +592,8 @@ export class RaftCore {
     if (this._term !== term) {
       this._term = term;
       this._vote = undefined;
+      // Answers from the old term are ignored from now on (step), so a follower's reads could only time out.
+      for (const context of this.forwarded.drop()) this.output.addDroppedRead(context);
     }
     if (this._role === 'leader') this.dropPendingReads();
     this._leader = undefined;
@@ -1075,11 +1126,25 @@ export class RaftCore {
     this.reads.add(read, this._commit);
   }
 
-  /** Starts the heartbeat round of the reads that arrived since the last one, unless a round is in flight. */
+  /**
+   * On the leader, starts the heartbeat round of the reads that arrived since the last one; on a
+   * follower, sends the request for the reads that arrived since its last one. Neither while the
+   * previous one is in flight.
+   */
   private flushReads(): void {
-    if (this._role !== 'leader') return;
-    const round = this.reads.flush(this._term, this.id);
-    if (round !== undefined) this.broadcastHeartbeat(round);
+    if (this._role === 'leader') {
+      const round = this.reads.flush(this._term, this.id);
+      if (round !== undefined) this.broadcastHeartbeat(round);
+      return;
+    }
+    if (!this.forwarded.ready) return;
+    if (this._leader === undefined) {
+      // The leader this node knew of when the reads arrived is no longer known: nobody to ask.
+      for (const context of this.forwarded.drop()) this.output.addDroppedRead(context);
+      return;
+    }
+    const context = this.forwarded.flush()!;
+    this.send({ type: 'readIndexRequest', from: this.id, to: this._leader, term: this._term, context });
   }
 
   private ackRead(from: NodeId, context: string): void {

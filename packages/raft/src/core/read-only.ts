@@ -109,3 +109,74 @@ export class ReadOnly {
     return context;
   }
 }
+
+/** A follower's ReadIndex request to its leader: the reads it asks for, under the first one's context. */
+interface ForwardedRequest {
+  readonly context: string;
+  readonly contexts: readonly string[];
+  /** Ticks since the request was sent. */
+  elapsed: number;
+}
+
+/**
+ * A follower's reads (thesis §6.4, "the follower asks the leader for the read index"), batched as
+ * the leader batches its rounds: one request to the leader at a time, carrying every read that
+ * arrived since the previous one left; the leader's read index serves them all. A request is named
+ * by its first read's context, which the caller keeps unique (across restarts too), so a late
+ * answer to a request of an earlier run, or to one given up, never releases another.
+ *
+ * A request that is not answered within `timeoutTicks` is given up and its reads are dropped, so a
+ * lost request or answer fails its reads within a bound instead of at the caller's deadline.
+ */
+export class ForwardedReads {
+  private waiting: string[] = [];
+  private inFlight: ForwardedRequest | undefined;
+
+  constructor(
+    /** Ticks a request may go unanswered before its reads are dropped. */
+    private readonly timeoutTicks: number,
+  ) {}
+
+  /** Adds the read `context`, for the next request. */
+  add(context: string): void {
+    this.waiting.push(context);
+  }
+
+  /** True when reads wait for a request and none is in flight. */
+  get ready(): boolean {
+    return this.inFlight === undefined && this.waiting.length > 0;
+  }
+
+  /** The context of the request to send now, for every read waiting; `undefined` while one is in flight or none waits. */
+  flush(): string | undefined {
+    if (!this.ready) return undefined;
+    const contexts = this.waiting;
+    this.waiting = [];
+    this.inFlight = { context: contexts[0]!, contexts, elapsed: 0 };
+    return this.inFlight.context;
+  }
+
+  /** The leader answered the request `context`: its reads, or none when that request is not the one in flight. */
+  answered(context: string): readonly string[] {
+    if (this.inFlight?.context !== context) return [];
+    const { contexts } = this.inFlight;
+    this.inFlight = undefined;
+    return contexts;
+  }
+
+  /** One tick: the reads of a request unanswered for `timeoutTicks`, which is given up; else none. */
+  tick(): readonly string[] {
+    if (this.inFlight === undefined || ++this.inFlight.elapsed < this.timeoutTicks) return [];
+    const { contexts } = this.inFlight;
+    this.inFlight = undefined;
+    return contexts;
+  }
+
+  /** Every read, in flight then waiting; all are forgotten here. */
+  drop(): string[] {
+    const dropped = [...(this.inFlight?.contexts ?? []), ...this.waiting];
+    this.inFlight = undefined;
+    this.waiting = [];
+    return dropped;
+  }
+}

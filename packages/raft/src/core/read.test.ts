@@ -203,3 +203,104 @@ describe('dropped reads on the test network', () => {
     expect(net.record('3').readStates).toEqual([]);
   });
 });
+
+describe('follower reads batched', () => {
+  const requestsFrom = (messages: readonly Message[], id: string): Message[] => messages.filter((m) => m.type === 'readIndexRequest' && m.from === id);
+
+  it('reads that arrive at a follower between two Readys share one ReadIndex request', () => {
+    const net = elected();
+    const before = net.delivered.length;
+    for (const context of ['a', 'b', 'c']) net.core('3').readIndex(context);
+    net.stabilize();
+    expect(requestsFrom(net.delivered.slice(before), '3')).toHaveLength(1);
+    expect(net.record('3').readStates).toEqual([
+      { context: 'a', index: 2 },
+      { context: 'b', index: 2 },
+      { context: 'c', index: 2 },
+    ]);
+  });
+
+  it('reads that arrive while its request is in flight share its next request: 2 requests serve 5 reads', () => {
+    const net = elected();
+    const before = net.delivered.length;
+    net.core('3').readIndex('f1');
+    net.processReady('3');
+    // The request for f1 is on its way: these four wait for the follower's next request.
+    for (const context of ['f2', 'f3', 'f4', 'f5']) net.core('3').readIndex(context);
+    net.processReady('3');
+    net.stabilize();
+    expect(requestsFrom(net.delivered.slice(before), '3')).toHaveLength(2);
+    expect(net.record('3').readStates.map((r) => r.context)).toEqual(['f1', 'f2', 'f3', 'f4', 'f5']);
+    for (const read of net.record('3').readStates) expect(read.index).toBe(2);
+  });
+
+  it('a request the leader never answers fails within an election timeout; the reads behind it go out next, at a current index', () => {
+    const net = elected();
+    net.drop((m) => m.type === 'readIndexResponse');
+    net.core('3').readIndex('lost');
+    net.stabilize();
+    // A write commits while the lost request is outstanding; a read that arrives after it waits behind that request.
+    net.core('1').propose(utf8('y'));
+    net.stabilize();
+    expect(net.core('1').commitIndex).toBe(3);
+    net.core('3').readIndex('after-write');
+    net.heal();
+    // The leader keeps its lease with heartbeats; only the request's own bound ends it.
+    for (let tick = 1; tick < 10; tick++) {
+      net.tick('1');
+      net.tick('3');
+      net.stabilize();
+    }
+    expect(net.record('3').droppedReads).toEqual([]);
+    expect(net.record('3').readStates).toEqual([]);
+    net.tick('1');
+    net.tick('3');
+    net.stabilize();
+    expect(net.record('3').droppedReads).toEqual(['lost']);
+    expect(net.record('3').readStates).toEqual([{ context: 'after-write', index: 3 }]);
+    // A late answer to the request given up releases nothing.
+    const follower = net.core('3');
+    follower.step({ type: 'readIndexResponse', from: '1', to: '3', term: follower.term, context: 'lost', index: 2 });
+    net.stabilize();
+    expect(net.record('3').readStates).toEqual([{ context: 'after-write', index: 3 }]);
+    expect(net.record('3').droppedReads).toEqual(['lost']);
+  });
+
+  it('a follower that moves to a newer term drops its reads at once: the old leader’s answer can no longer arrive', () => {
+    const net = elected();
+    net.drop((m) => m.type === 'readIndexResponse');
+    const follower = net.core('3');
+    follower.readIndex('in-flight');
+    net.stabilize();
+    follower.readIndex('waiting');
+    follower.step({ type: 'heartbeat', from: '2', to: '3', term: 7, commitIndex: 0 });
+    const rd = drain(follower);
+    expect(rd.droppedReads).toEqual(['in-flight', 'waiting']);
+    expect(rd.messages.some((m) => m.type === 'readIndexRequest')).toBe(false);
+  });
+
+  it('the answer to a request serves only the reads it carried: a read that arrived later may follow a newer write', () => {
+    const net = elected();
+    const follower = net.core('3');
+    follower.readIndex('early');
+    expect(drain(follower).messages.filter((m) => m.type === 'readIndexRequest')).toMatchObject([{ context: 'early' }]);
+    follower.readIndex('late');
+    follower.step({ type: 'readIndexResponse', from: '1', to: '3', term: follower.term, context: 'early', index: 2 });
+    const rd = drain(follower);
+    expect(rd.readStates).toEqual([{ context: 'early', index: 2 }]);
+    expect(rd.messages.filter((m) => m.type === 'readIndexRequest')).toMatchObject([{ to: '1', context: 'late' }]);
+  });
+
+  it("a batch the leader cannot serve fails whole, and the follower's next read goes out at once", () => {
+    const net = elected();
+    const follower = net.core('3');
+    follower.readIndex('x1');
+    follower.readIndex('x2');
+    const request = drain(follower).messages.find((m) => m.type === 'readIndexRequest');
+    expect(request).toMatchObject({ to: '1', context: 'x1' });
+    follower.step({ type: 'readIndexResponse', from: '1', to: '3', term: follower.term, context: 'x1', index: -1 });
+    expect(drain(follower).droppedReads).toEqual(['x1', 'x2']);
+    follower.readIndex('x3');
+    expect(drain(follower).messages.filter((m) => m.type === 'readIndexRequest')).toMatchObject([{ context: 'x3' }]);
+  });
+});

@@ -138,6 +138,39 @@ describe('RaftNode: reads the leader cannot serve', () => {
     await expect(cluster.node(followerId).readBarrier()).resolves.toBeGreaterThan(0);
   });
 
+  it('a follower read whose request is lost fails within an election timeout with NotLeaderError, not at its deadline', async () => {
+    cluster = new TestCluster(ids);
+    const { taps, leader } = await startTapped(cluster);
+    const followerId = ids.find((id) => id !== leader)!;
+    const follower = taps.get(followerId)!;
+    follower.drop = (message) => message.type === 'readIndexRequest';
+    // Without a bound the read would end by its own deadline, with TimeoutError.
+    const error = await cluster
+      .node(followerId)
+      .readBarrier({ timeoutMs: 4000 })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(NotLeaderError);
+    expect(follower.sent.filter((m) => m.type === 'readIndexRequest')).toHaveLength(1);
+    follower.drop = () => false;
+    await expect(cluster.node(followerId).readBarrier()).resolves.toBeGreaterThan(0);
+  });
+
+  it('reads issued on a follower in one turn share one ReadIndex request', async () => {
+    cluster = new TestCluster(ids);
+    const { taps, leader } = await startTapped(cluster);
+    await cluster.node(leader).propose(reading('x'));
+    const followerId = ids.find((id) => id !== leader)!;
+    const follower = taps.get(followerId)!;
+    const sentBefore = follower.sent.length;
+    const indexes = await Promise.all(Array.from({ length: 20 }, () => cluster!.node(followerId).readBarrier()));
+    expect(new Set(indexes).size).toBe(1);
+    expect(indexes[0]).toBeGreaterThanOrEqual(2);
+    expect(follower.sent.slice(sentBefore).filter((m) => m.type === 'readIndexRequest')).toHaveLength(1);
+  });
+
   it('a leader that loses its quorum fails its pending read with NotLeaderError when it steps down', async () => {
     cluster = new TestCluster(ids, { electionTicks: 10 });
     await cluster.start();

@@ -2,7 +2,19 @@
  * Type tests of the driver's public surface, checked by `tsc --noEmit -p packages/raft` (the
  * package's `typecheck` script): a wrong event name, listener or result type fails compilation.
  */
-import type { ClusterConfig, CommitQuorum, ConsensusNode, Index, NodeId, NodeStatus, ProposeResult, Role, Term } from '@greenraft/consensus';
+import type {
+  ClusterConfig,
+  CommitQuorum,
+  ConsensusEvents,
+  ConsensusNode,
+  Index,
+  NodeId,
+  NodeStatus,
+  ProposeResult,
+  Role,
+  Term,
+} from '@greenraft/consensus';
+import type { EventEmitter } from 'eventemitter3';
 import { expectTypeOf } from 'vitest';
 import type { Ready } from '../core/api.js';
 import { createRaftNode, type RaftNode, type RaftNodeInit } from './raft-node.js';
@@ -13,6 +25,9 @@ declare const init: RaftNodeInit<number>;
 // createRaftNode carries the state machine's result type through.
 expectTypeOf(createRaftNode(init)).toEqualTypeOf<RaftNode<number>>();
 expectTypeOf(node).toMatchTypeOf<ConsensusNode<number>>();
+expectTypeOf<RaftNode<string>>().not.toMatchTypeOf<ConsensusNode<number>>();
+// An eventemitter3 EventEmitter, with no cast.
+expectTypeOf(node).toMatchTypeOf<EventEmitter<keyof ConsensusEvents>>();
 
 // propose resolves with the index, the term and what the state machine's apply returned.
 expectTypeOf(node.propose).parameter(0).toEqualTypeOf<Uint8Array>();
@@ -49,14 +64,25 @@ node.on('snapshot', (event) => {
 node.once('error', (error) => {
   expectTypeOf(error).toEqualTypeOf<Error>();
 });
+node.addListener('apply', (event) => expectTypeOf(event.result).toEqualTypeOf<number>());
 // on/once/off return the node, for chaining.
 expectTypeOf(node.on('commit', () => {})).toEqualTypeOf<RaftNode<number>>();
+expectTypeOf(node.once('commit', () => {})).toEqualTypeOf<RaftNode<number>>();
 expectTypeOf(node.off('commit')).toEqualTypeOf<RaftNode<number>>();
+expectTypeOf(node.removeListener('commit')).toEqualTypeOf<RaftNode<number>>();
+expectTypeOf(node.listeners('apply')).toEqualTypeOf<ConsensusEvents<number>['apply'][]>();
+expectTypeOf(node.emit('commit', { index: 1, term: 1 })).toEqualTypeOf<boolean>();
 
 // @ts-expect-error: no such event
 node.on('applied', () => {});
 // @ts-expect-error: the apply result is a number, not a string
 node.on('apply', (event: { result: string }) => event);
+// @ts-expect-error: once checks the listener too
+node.once('leaderChange', (event: { index: Index }) => event);
+// @ts-expect-error: emit checks the payload
+node.emit('commit', { index: 1 });
+// @ts-expect-error: emit checks the event name
+node.emit('applied', { index: 1, term: 1 });
 // @ts-expect-error: propose takes bytes
 void node.propose('meter-7: 12.5 kWh');
 

@@ -13,6 +13,7 @@ import {
 import type { ClusterConfig, CommitQuorum, Message, NodeId, PersistentState, Role, Storage, StorageBatch, Transport } from '@greenraft/consensus';
 import { eventually } from '@greenraft/consensus-compliance';
 import { memoryNetwork } from '@greenraft/transport-memory';
+import { EventEmitter } from 'eventemitter3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryStorage } from '../storage/index.js';
 import type { MemoryStorage } from '../storage/index.js';
@@ -422,6 +423,30 @@ describe('RaftNode driver', () => {
     expect(typedErrors).toEqual([own]);
   });
 
+  it('is an eventemitter3 EventEmitter: once fires once, off removes, a listener context is kept', async () => {
+    cluster = new TestCluster(['solo']);
+    await cluster.start();
+    const node = cluster.node('solo');
+    expect(node).toBeInstanceOf(EventEmitter);
+    const every: number[] = [];
+    const first: number[] = [];
+    const owner = { seen: [] as number[] };
+    const onCommit = ({ index }: { index: number }) => every.push(index);
+    node.on('commit', onCommit);
+    node.once('commit', ({ index }) => first.push(index));
+    node.on('apply', function (this: typeof owner, { index }) {
+      this.seen.push(index);
+    }, owner);
+    await cluster.leader();
+    const { index } = await node.propose(reading('x'));
+    expect(node.listeners('commit')).toEqual([onCommit]);
+    node.off('commit', onCommit);
+    await node.propose(reading('y'));
+    expect(first).toEqual([1]);
+    expect(every).toEqual([1, index]);
+    expect(owner.seen).toEqual([index, index + 1]);
+  });
+
   it('refuses bad input with typed errors and changes nothing', async () => {
     const network = memoryNetwork();
     const base = { id: 'a', transport: network.transport('a'), storage: memoryStorage(), stateMachine: new ReadingLedger() };
@@ -432,6 +457,17 @@ describe('RaftNode driver', () => {
     expect(() => createRaftNode({ ...base, electionTicks: 3, heartbeatTicks: 3 })).toThrow(InvalidArgumentError);
     expect(() => createRaftNode({ ...base, readOnly: 'lease', checkQuorum: false })).toThrow(InvalidArgumentError);
     expect(() => createRaftNode({ ...base, bootstrap: { voters: new Map([['a', -1]]), learners: new Set() } })).toThrow(ConfigurationError);
+    // A misspelt option, as JavaScript or a spread passes it, is named instead of ignored.
+    const unknown = (extra: Record<string, unknown>) => () => createRaftNode({ ...base, ...extra });
+    expect(unknown({ snapshotTreshold: 10 })).toThrow(InvalidArgumentError);
+    expect(unknown({ snapshotTreshold: 10 })).toThrow(/^createRaftNode: unknown option "snapshotTreshold"; known options: id, transport, storage, /);
+    expect(unknown({ electionTick: 5 })).toThrow('createRaftNode: unknown option "electionTick"');
+    // The core's persisted state and applied index come from storage, never from the options.
+    expect(unknown({ state: undefined })).toThrow('createRaftNode: unknown option "state"');
+    expect(unknown({ applied: 3 })).toThrow('createRaftNode: unknown option "applied"');
+    expect(() => createRaftNode(null as never)).toThrow(InvalidArgumentError);
+    // Core options pass through.
+    expect(createRaftNode({ ...base, electionTicks: 20, heartbeatTicks: 2, maxInflightMessages: 4, readOnly: 'lease' }).status().role).toBe('follower');
     network.close();
 
     cluster = new TestCluster(['solo']);

@@ -13,6 +13,7 @@ import {
   TransportError,
   configurationsEqual,
   messageProblem,
+  rejectUnknownOptions,
   validateConfiguration,
 } from '@greenraft/consensus';
 import type {
@@ -41,7 +42,10 @@ import type { RaftCoreOptions, Ready } from '../core/api.js';
 import { RaftCore } from '../core/index.js';
 import { PendingOperation, abortedError } from './operations.js';
 
-/** Options of {@link createRaftNode}. Core options not listed here pass through unchanged. */
+/**
+ * Options of {@link createRaftNode}. Core options not listed here pass through unchanged; an
+ * option that is neither is refused with `InvalidArgumentError`.
+ */
 export interface RaftNodeInit<Result = unknown>
   extends Omit<RaftCoreOptions, 'id' | 'state' | 'bootstrap' | 'applied'> {
   /** This node's id; must equal `transport.localId`. */
@@ -112,25 +116,36 @@ interface PendingRead {
   readonly operation: PendingOperation<Index>;
 }
 
-/** ConsensusNode's listener methods, with eventemitter3's optional `context`. */
-interface ConsensusListeners<Result> {
-  on<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
-  addListener<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
-  once<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this;
-  off<E extends keyof ConsensusEvents<Result>>(event: E, listener?: ConsensusEvents<Result>[E], context?: unknown, once?: boolean): this;
-  removeListener<E extends keyof ConsensusEvents<Result>>(event: E, listener?: ConsensusEvents<Result>[E], context?: unknown, once?: boolean): this;
-}
-
-/** An eventemitter3 EventEmitter over {@link ConsensusEvents}. */
-type ConsensusEmitter<Result> = Omit<EventEmitter<ConsensusEvents<Result>>, keyof ConsensusListeners<Result>> & ConsensusListeners<Result>;
-
-// eventemitter3 types a listener through the map's argument tuples, which TypeScript cannot match
-// with ConsensusNode's `ConsensusEvents[E]` for a generic Result: same class, restated listener types.
-const ConsensusEmitter = EventEmitter as unknown as new <Result>() => ConsensusEmitter<Result>;
+/** Every option of {@link RaftNodeInit}: the compiler checks the list is complete and exact. */
+const NODE_OPTIONS = Object.keys({
+  id: true,
+  transport: true,
+  storage: true,
+  stateMachine: true,
+  bootstrap: true,
+  seed: true,
+  tickMs: true,
+  snapshotThreshold: true,
+  proposalTimeoutMs: true,
+  electionTicks: true,
+  heartbeatTicks: true,
+  random: true,
+  preVote: true,
+  checkQuorum: true,
+  maxInflightMessages: true,
+  maxInflightBytes: true,
+  maxMessageBytes: true,
+  maxUncommittedBytes: true,
+  snapshotChunkBytes: true,
+  policy: true,
+  unsafeLocalWeights: true,
+  readOnly: true,
+} satisfies Record<keyof RaftNodeInit, true>);
 
 /**
  * A running Raft node: the deterministic core wired to a transport, a storage, a state machine
- * and a timer. Create it with {@link createRaftNode}.
+ * and a timer. It is an eventemitter3 `EventEmitter` whose listener methods are typed by
+ * {@link ConsensusEvents}. Create it with {@link createRaftNode}.
  *
  * One processing loop handles the core's Ready batches strictly one at a time: persist, then
  * send, then install/apply, then report, then advance. Inputs (ticks, messages, proposals)
@@ -159,7 +174,7 @@ const ConsensusEmitter = EventEmitter as unknown as new <Result>() => ConsensusE
  * await node.stop();
  * ```
  */
-export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> implements ConsensusNode<Result> {
+export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEvents> implements ConsensusNode<Result> {
   readonly id: NodeId;
   readonly #init: RaftNodeInit<Result>;
   readonly #transport: Transport;
@@ -202,6 +217,9 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
   /** @internal Use {@link createRaftNode}. */
   constructor(init: RaftNodeInit<Result>) {
     super();
+    if (init === null || typeof init !== 'object') throw new InvalidArgumentError('createRaftNode needs an options object');
+    // A misspelt option (`electionTick`, `snapshotTreshold`) would otherwise be ignored silently.
+    rejectUnknownOptions('createRaftNode', init, NODE_OPTIONS);
     if (typeof init.id !== 'string' || init.id.length === 0) throw new InvalidArgumentError('id must be a non-empty string');
     if (init.transport?.localId !== init.id) {
       throw new InvalidArgumentError(`the transport belongs to ${String(init.transport?.localId)}, not to node ${init.id}`);
@@ -232,6 +250,42 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
     const { transport: _t, storage: _s, stateMachine: _m, tickMs: _k, snapshotThreshold: _h, proposalTimeoutMs: _p, bootstrap: _b, ...coreOptions } = this.#init;
     // Without a seed the core derives one from the id itself, so nodes draw different timeouts.
     return { ...coreOptions, id: this.id };
+  }
+
+  // ------------------------------------------------------------------ typed events
+  // eventemitter3 keyed by event name; each method takes and gives ConsensusEvents' listener types.
+
+  override on<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this {
+    return super.on(event, listener, context);
+  }
+
+  override addListener<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this {
+    return super.addListener(event, listener, context);
+  }
+
+  override once<E extends keyof ConsensusEvents<Result>>(event: E, listener: ConsensusEvents<Result>[E], context?: unknown): this {
+    return super.once(event, listener, context);
+  }
+
+  override off<E extends keyof ConsensusEvents<Result>>(event: E, listener?: ConsensusEvents<Result>[E], context?: unknown, once?: boolean): this {
+    return super.off(event, listener, context, once);
+  }
+
+  override removeListener<E extends keyof ConsensusEvents<Result>>(
+    event: E,
+    listener?: ConsensusEvents<Result>[E],
+    context?: unknown,
+    once?: boolean,
+  ): this {
+    return super.removeListener(event, listener, context, once);
+  }
+
+  override listeners<E extends keyof ConsensusEvents<Result>>(event: E): ConsensusEvents<Result>[E][] {
+    return super.listeners(event);
+  }
+
+  override emit<E extends keyof ConsensusEvents<Result>>(event: E, ...args: Parameters<ConsensusEvents<Result>[E]>): boolean {
+    return super.emit(event, ...args);
   }
 
   /**
@@ -376,7 +430,7 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
    */
   #notify<E extends Exclude<keyof ConsensusEvents<Result>, 'error'>>(event: E, ...args: Parameters<ConsensusEvents<Result>[E]>): void {
     try {
-      (this.emit as (event: E, ...args: Parameters<ConsensusEvents<Result>[E]>) => boolean)(event, ...args);
+      this.emit(event, ...args);
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
@@ -775,6 +829,10 @@ export class RaftNode<Result = unknown> extends ConsensusEmitter<Result> impleme
  * Creates a Raft node: the deterministic core driven by real timers, persisting to `storage`,
  * talking through `transport` and applying committed entries to `stateMachine`.
  * Call `start()` to run it.
+ *
+ * @throws InvalidArgumentError for an unknown option (a misspelt `electionTick` or
+ * `snapshotTreshold` is named), a missing part or an out-of-range value; ConfigurationError for
+ * an invalid `bootstrap`.
  *
  * @example
  * A one-node cluster (the package README runs three):

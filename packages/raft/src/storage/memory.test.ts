@@ -101,6 +101,8 @@ describe('memoryStorage durability', () => {
     await expect(storage.save({ hardState: { term: 3, vote: 'b', commit: 0 } })).rejects.toThrow(/below the stored term 4/);
     expect((await storage.load()).hardState.vote).toBe('a');
     expect(() => memoryStorage({ sync: 'sometimes' as never })).toThrow(InvalidArgumentError);
+    const misspelt: Record<string, unknown> = { synch: 'manual' };
+    expect(() => memoryStorage(misspelt)).toThrow('memoryStorage: unknown option "synch"; known options: sync, state');
   });
 
   it('close makes written state durable first', async () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StorageError } from '@greenraft/consensus';
+import { InvalidArgumentError, StorageError, rejectUnknownOptions } from '@greenraft/consensus';
 import type { Index, PersistentState, Storage, StorageBatch } from '@greenraft/consensus';
 import { LogState } from './log-state.js';
 
@@ -25,6 +25,8 @@ export interface MemoryStorageInit {
    */
   state?: PersistentState;
 }
+
+const MEMORY_STORAGE_OPTIONS = Object.keys({ sync: true, state: true } satisfies Record<keyof MemoryStorageInit, true>);
 
 /**
  * An in-memory {@link Storage} that models durability, for tests and simulations.
@@ -178,6 +180,8 @@ class MemoryStorageImpl implements MemoryStorage {
  * ```
  */
 export function memoryStorage(init: MemoryStorageInit = {}): MemoryStorage {
+  if (init === null || typeof init !== 'object') throw new InvalidArgumentError('memoryStorage needs an options object');
+  rejectUnknownOptions('memoryStorage', init, MEMORY_STORAGE_OPTIONS);
   const sync = init.sync ?? 'always';
   if (sync !== 'always' && sync !== 'deferred' && sync !== 'manual') {
     throw new InvalidArgumentError(`sync must be 'always', 'deferred' or 'manual', not ${String(sync)}`);
