@@ -10,10 +10,11 @@ import { type CliCommand, formatHelp, parseCommandLine } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { lincheckCommand } from './commands/lincheck.js';
 import { marketSettleCommand } from './commands/market.js';
+import { paperCommand } from './commands/paper.js';
 import { simCommand } from './commands/sim.js';
 
 /** Every command, in the order the usage lists them. */
-export const COMMANDS: readonly CliCommand[] = [demoCommand, simCommand, lincheckCommand, marketSettleCommand];
+export const COMMANDS: readonly CliCommand[] = [demoCommand, simCommand, lincheckCommand, marketSettleCommand, paperCommand];
 
 /** The version of this package, for `--version`. */
 function version(): string {

@@ -46,3 +46,4 @@ export type { SimulationPolicy, SimulationScoring } from './weighted-epochs.js';
 export type { SimulationEvent } from './trace.js';
 export { PAPER_RENEWABLE_NODES, PAPER_TABLE_1_ROUND, paperElections } from './scenario-paper-elections.js';
 export type { ElectionCounts, PaperElectionEvent, PaperElectionsInit, PaperElectionsResult } from './scenario-paper-elections.js';
+export * from './paper/index.js';
