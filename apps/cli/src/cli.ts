@@ -7,14 +7,25 @@
 import { createRequire } from 'node:module';
 import { InvalidArgumentError, isGreenraftError } from '@greenraft/consensus';
 import { type CliCommand, formatHelp, parseCommandLine } from './args.js';
+import { adminCommands } from './commands/admin.js';
 import { demoCommand } from './commands/demo.js';
+import { kvCommands } from './commands/kv.js';
 import { lincheckCommand } from './commands/lincheck.js';
-import { marketSettleCommand } from './commands/market.js';
+import { marketClusterCommands, marketSettleCommand } from './commands/market.js';
 import { paperCommand } from './commands/paper.js';
 import { simCommand } from './commands/sim.js';
 
 /** Every command, in the order the usage lists them. */
-export const COMMANDS: readonly CliCommand[] = [demoCommand, simCommand, lincheckCommand, marketSettleCommand, paperCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  demoCommand,
+  simCommand,
+  lincheckCommand,
+  marketSettleCommand,
+  paperCommand,
+  ...kvCommands,
+  ...marketClusterCommands,
+  ...adminCommands,
+];
 
 /** The version of this package, for `--version`. */
 function version(): string {

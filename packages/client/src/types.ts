@@ -1,0 +1,262 @@
+/** The calls and results of {@link GreenraftClient}, as docs/client-protocol.md defines them. */
+import type { LeaderHint } from './errors.js';
+import type { JsonValue } from './protocol.js';
+
+/**
+ * How fresh a read must be: `linearizable` (a ReadIndex round through the leader), `lease` (the
+ * leader's lease, no round; correct only under bounded clock drift), `stale` (the connected node's
+ * applied state, possibly behind).
+ */
+export type Consistency = 'linearizable' | 'lease' | 'stale';
+
+/** The consistency levels, in order of strength. */
+export const CONSISTENCY_LEVELS: readonly Consistency[] = ['linearizable', 'lease', 'stale'];
+
+/** Options of every call. */
+export interface CallOptions {
+  /** Aborts the call; it rejects with `AbortError` (saying whether a write may have been applied). */
+  signal?: AbortSignal;
+  /**
+   * The call's deadline across its retries; then it rejects with `TimeoutError`.
+   * @default the client's `timeoutMs` (15000)
+   */
+  timeoutMs?: number;
+}
+
+/** Options of a write. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * The write's idempotency key (at most 128 bytes), scoped to the client's `clientId`: every
+   * attempt carries it, so the nodes apply the write once and answer every retry with the first
+   * result. Give one to retry a write across calls or restarts (with a stable `clientId`).
+   * @default a fresh key per call
+   */
+  idempotencyKey?: string;
+}
+
+/** Options of {@link GreenraftClient.get}. */
+export interface GetOptions extends CallOptions {
+  /** @default 'linearizable' */
+  consistency?: Consistency;
+}
+
+/** What `get` answers. */
+export interface GetResult {
+  /** The value, or `null` when the key is absent. */
+  value: string | null;
+  /** The log index of the key's last write (0 when absent). */
+  index: number;
+}
+
+/** What `put` answers: the log index of the write. */
+export interface PutResult {
+  index: number;
+}
+
+/** What `cas` answers. */
+export interface CasResult {
+  /** Whether the value was `from` and is now `to`. */
+  swapped: boolean;
+  index: number;
+}
+
+/** What `delete` answers. */
+export interface DeleteResult {
+  /** Whether the key was present. */
+  deleted: boolean;
+  index: number;
+}
+
+/** What a market transaction's submission answers: its log index, the market's receipt, the block it landed in. */
+export interface SubmitResult {
+  index: number;
+  /** The market's receipt: `hash`, `type`, `signer`, `nonce`, and `contractId`, `offerId` or `round` for what it created or settled. */
+  receipt: JsonValue;
+  /** The ledger block the transaction formed, as the node answers it. */
+  block?: JsonValue;
+}
+
+/** What `market.query` can ask for. */
+export type MarketQuery = 'balances' | 'nodes' | 'contracts' | 'certificates' | 'weights' | 'carbon' | 'ledger' | 'head';
+
+/** The market queries, as the protocol lists them. */
+export const MARKET_QUERIES: readonly MarketQuery[] = ['balances', 'nodes', 'contracts', 'certificates', 'weights', 'carbon', 'ledger', 'head'];
+
+/** Options of {@link MarketCalls.query}. */
+export interface MarketQueryOptions extends CallOptions {
+  /** @default 'linearizable' */
+  consistency?: Consistency;
+  /** `ledger` only: the first block's height (1 is the first block). @default 1 */
+  from?: number;
+  /** `ledger` only: at most this many blocks (1 to 1000). @default 100 */
+  limit?: number;
+  /** `contracts` only: one contract, by id (`"<proposer>/<nonce>"`); absent is `NotFoundError`. */
+  id?: string;
+}
+
+/** A voting configuration: weights of the voters, the learners, and the outgoing voters during a joint change. */
+export interface ClusterConfiguration {
+  voters: Record<string, number>;
+  learners: string[];
+  outgoing: Record<string, number> | null;
+}
+
+/** What `status` answers (`cluster.status`); nodes may add fields. */
+export interface ClusterStatus {
+  /** The node that answered. */
+  node: string;
+  role: string;
+  term: number;
+  /** The leader it knows, or `null`. */
+  leader: string | null;
+  commitIndex: number;
+  appliedIndex: number;
+  config: ClusterConfiguration;
+  /** Every member's peer and client URL. */
+  members: Record<string, { peerUrl: string; clientUrl: string }>;
+  [field: string]: unknown;
+}
+
+/** A node to add to the cluster (`cluster.addMember`). */
+export interface MemberInit {
+  /** The new node's id. */
+  member: string;
+  /** Where the other nodes reach it (`ws://` or `wss://`). */
+  peerUrl: string;
+  /** Where clients reach it (`http://` or `https://`). */
+  clientUrl: string;
+  /** @default 1 */
+  weight?: number;
+  /** Add it as a learner (replicated to, not voting). @default false */
+  learner?: boolean;
+}
+
+/** The market calls of a client: submit signed transactions, query replicated state. */
+export interface MarketCalls {
+  /**
+   * Submits a signed market transaction (a `SignedTransaction` of `@greenraft/power-market`, as
+   * JSON), through the log. Refused transactions reject with `RejectedError`.
+   * `@greenraft/client/market` signs and submits in one call.
+   */
+  submit(transaction: object, options?: WriteOptions): Promise<SubmitResult>;
+  /** Reads replicated market state (`balances`, `ledger` blocks, ...), as the node's market answers it. */
+  query(what: MarketQuery, options?: MarketQueryOptions): Promise<JsonValue>;
+}
+
+/**
+ * The administrative calls of a client: membership, weights, leadership, each run by the leader.
+ * They carry no idempotency key, so the client sends one again only when the first surely did not
+ * reach a node; after a connection lost mid-change the error says the outcome is unknown (check
+ * `status()`). One change at a time: another in flight is `ConflictError`.
+ */
+export interface AdminCalls {
+  /** Adds a voter (or learner), which catches up as a learner first; resolves with the new configuration (`{ voters, learners, outgoing }`). */
+  addMember(member: MemberInit, options?: CallOptions): Promise<JsonValue>;
+  /** Removes a member; resolves with the new configuration. */
+  removeMember(member: string, options?: CallOptions): Promise<JsonValue>;
+  /** Sets the voters' weights (integers ≥ 0, positive total) by joint consensus (weighted clusters); resolves with the new configuration. */
+  setWeights(weights: Readonly<Record<string, number>>, options?: CallOptions): Promise<JsonValue>;
+  /** Asks the leader to hand leadership to `to`; resolves with the node's answer (`{ leader }`). */
+  transferLeader(to: string, options?: CallOptions): Promise<JsonValue>;
+}
+
+/** The topics `subscribe` takes. */
+export type SubscriptionTopic = 'status' | 'commitQuorum' | 'leader' | 'market';
+
+/** The subscription topics, as the protocol lists them. */
+export const SUBSCRIPTION_TOPICS: readonly SubscriptionTopic[] = ['status', 'commitQuorum', 'leader', 'market'];
+
+/** One acknowledgement of a commit quorum. */
+export interface QuorumAck {
+  id: string;
+  weight: number;
+  latencyMs: number;
+}
+
+/** The data of each topic's events. `status` carries what `status()` answers, plus scores and metrics. */
+export interface SubscriptionEventMap {
+  status: ClusterStatus;
+  commitQuorum: { index: number; term: number; acks: QuorumAck[] };
+  leader: JsonValue;
+  market: JsonValue;
+}
+
+/** An event a subscription delivers: its topic and data. */
+export type ClientEvent = { [Topic in SubscriptionTopic]: { topic: Topic; data: SubscriptionEventMap[Topic] } }[SubscriptionTopic];
+
+/** Options of {@link GreenraftClient.subscribe}. */
+export interface SubscribeOptions extends CallOptions {
+  /**
+   * Events kept for a consumer that lags; past it the oldest is dropped and counted in
+   * {@link Subscription.dropped}.
+   * @default 1024
+   */
+  maxBufferedEvents?: number;
+}
+
+/**
+ * A live subscription: an async iterator of events, across reconnections (events published while
+ * the client reconnects are missed; `status` events carry full state, so the next one catches up).
+ * It ends when closed, when the subscribe call's signal fires, when the client closes, or, with
+ * an error, when the client cannot reconnect within its attempts.
+ */
+export interface Subscription extends AsyncIterableIterator<ClientEvent> {
+  readonly topics: readonly SubscriptionTopic[];
+  /** Events dropped because the consumer lagged more than `maxBufferedEvents`. */
+  readonly dropped: number;
+  /** Ends the subscription; a pending `next()` resolves `done`. */
+  close(): void;
+}
+
+/** A snapshot of the client's state. */
+export interface ClientStats {
+  /** The WebSocket URL the client is connected to, if any. */
+  endpoint: string | undefined;
+  /** The node it is connected to, if any. */
+  node: string | undefined;
+  /** The leader last named by a node. */
+  leader: LeaderHint | undefined;
+  /** Calls holding an in-flight slot. */
+  inFlight: number;
+  /** Calls waiting for one. */
+  queued: number;
+  /** Connections opened (greeted) since the client was made. */
+  connections: number;
+  /** Attempts retried (after a drop, a timeout, `UNAVAILABLE`, ...). */
+  retries: number;
+  /** Frames that answered nothing in flight (a late or second answer) or were not protocol frames. */
+  strayFrames: number;
+}
+
+/**
+ * The greenraft application client ({@link createClient}): one connection at a time, to the
+ * leader when it can, requests pipelined on it; failed attempts retried with the same idempotency
+ * key, on another node if need be.
+ */
+export interface GreenraftClient {
+  /** The id that scopes this client's idempotency keys. */
+  readonly clientId: string;
+  /** Reads a key; `value` is `null` when the key is absent. */
+  get(key: string, options?: GetOptions): Promise<GetResult>;
+  /** Writes a key. */
+  put(key: string, value: string, options?: WriteOptions): Promise<PutResult>;
+  /** Writes `to` if the value is `from` (`null`: if the key is absent). */
+  cas(key: string, from: string | null, to: string, options?: WriteOptions): Promise<CasResult>;
+  /** Deletes a key. */
+  delete(key: string, options?: WriteOptions): Promise<DeleteResult>;
+  /** The connected node's view of the cluster. */
+  status(options?: CallOptions): Promise<ClusterStatus>;
+  /** Market transactions and queries. */
+  readonly market: MarketCalls;
+  /** Membership, weights and leadership. */
+  readonly admin: AdminCalls;
+  /** Subscribes to events; resolves once the node confirmed the topics. */
+  subscribe(topics: readonly SubscriptionTopic[], options?: SubscribeOptions): Promise<Subscription>;
+  /** The client's state now. */
+  stats(): ClientStats;
+  /**
+   * Closes the connection: calls in flight reject with `ClientClosedError` (saying whether a write
+   * may have been applied), subscriptions end, later calls reject. Resolves once the socket closed.
+   */
+  close(): Promise<void>;
+}
