@@ -8,11 +8,11 @@ const apps = readdirSync(new URL('./apps', import.meta.url));
 
 // Tests import sibling packages from source, so `vitest` needs no prior build;
 // the pack test and the CLI tests exercise the built dist/ output instead.
-// A `./testing` subpath export (`@greenraft/raft/testing`) maps to the package's `src/testing.ts`;
-// it comes first, since a package's own alias would also match its subpaths.
+// A subpath export (`@greenraft/raft/testing`, `@greenraft/client/market`) maps to the package's
+// `src/<subpath>.ts`; it comes first, since a package's own alias would also match its subpaths.
 const alias = [
-  { find: /^@greenraft\/([^/]+)\/testing$/, replacement: `${root}packages/$1/src/testing.ts` },
-  ...packages.map((name) => ({ find: `@greenraft/${name}`, replacement: `${root}packages/${name}/src/index.ts` })),
+  { find: /^@greenraft\/([^/]+)\/([\w-]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
+  ...packages.map((name) => ({ find: new RegExp(`^@greenraft/${name}$`), replacement: `${root}packages/${name}/src/index.ts` })),
 ];
 
 export default defineConfig({
