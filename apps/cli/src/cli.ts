@@ -8,10 +8,12 @@ import { createRequire } from 'node:module';
 import { InvalidArgumentError, isGreenraftError } from '@greenraft/consensus';
 import { type CliCommand, formatHelp, parseCommandLine } from './args.js';
 import { adminCommands } from './commands/admin.js';
+import { clusterCommands } from './commands/cluster.js';
 import { demoCommand } from './commands/demo.js';
 import { kvCommands } from './commands/kv.js';
 import { lincheckCommand } from './commands/lincheck.js';
 import { marketClusterCommands, marketSettleCommand } from './commands/market.js';
+import { nodeCommand } from './commands/node.js';
 import { paperCommand } from './commands/paper.js';
 import { simCommand } from './commands/sim.js';
 
@@ -22,6 +24,8 @@ export const COMMANDS: readonly CliCommand[] = [
   lincheckCommand,
   marketSettleCommand,
   paperCommand,
+  nodeCommand,
+  ...clusterCommands,
   ...kvCommands,
   ...marketClusterCommands,
   ...adminCommands,
