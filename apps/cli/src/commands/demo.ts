@@ -51,20 +51,23 @@ export const demoSpec = commandSpec({
   summary: 'run a local Raft cluster in this process and narrate it (what npm start runs)',
   description: [
     'Runs an N-node Raft cluster in this process on the memory transport, commits P proposals,',
-    'kills the leader, commits P more on the new leader, and checks that every surviving replica',
-    'holds the same ledger.',
+    'waits until every replica has applied them, kills the leader, commits P more on the new',
+    'leader, and checks that every surviving replica holds the same ledger.',
     '',
     '--weighted runs weighted Raft instead: node i weighs i (n1 lightest), election timeouts follow',
     'the weight rank (paper eq. 7: 100 + 5·rank ms), so the heaviest node leads, and after it is',
-    'killed the next heaviest takes over.',
+    'killed the next heaviest takes over. Ranks are 5 ms apart, about what a busy machine can delay',
+    'one node against another; --timeout-scale K multiplies base and step by K (K·(100 + 5·rank) ms)',
+    'so that the order holds there too, at the cost of K times slower elections.',
   ].join('\n'),
   options: {
     weighted: booleanOption({ help: 'run weighted Raft: node i weighs i, the heaviest leads' }),
     nodes: integerOption({ value: 'N', help: 'cluster size', min: 3, max: 15, default: 5 }),
     proposals: integerOption({ value: 'P', help: 'proposals before and after the leader is killed', min: 1, max: 10_000, default: 5 }),
     latency: millisecondsOption({ value: 'MS', help: 'largest one-way message latency', default: 2 }),
+    timeoutScale: integerOption({ value: 'K', help: "with --weighted: multiply eq. 7's base and step by K", min: 1, max: 100, default: 1 }),
   },
-  examples: ['greenraft demo', 'greenraft demo --weighted --proposals 2'],
+  examples: ['greenraft demo', 'greenraft demo --weighted --proposals 2', 'greenraft demo --weighted --timeout-scale 10'],
   exitStatus: '0 every surviving replica holds the same ledger, 1 they differ, 2 bad arguments.',
 });
 
@@ -72,6 +75,9 @@ export const demoSpec = commandSpec({
 export async function runDemo({ options }: ParsedCommandLine<typeof demoSpec.options>): Promise<number> {
   // Node i weighs i: with 3 nodes the heaviest weighs half the total, and killing it would leave no quorum.
   if (options.weighted && options.nodes < 4) throw new InvalidArgumentError('--weighted needs --nodes 4 or more: node i weighs i, and the heaviest must weigh less than half the total');
+  if (!options.weighted && options.timeoutScale !== 1) throw new InvalidArgumentError('--timeout-scale applies to --weighted only: classic Raft draws random election timeouts');
+  // Eq. 7 scaled: T_i = K·100 + K·5·n_i ms.
+  const electionTimeout = { baseMs: 100 * options.timeoutScale, stepMs: 5 * options.timeoutScale };
   const started = performance.now();
   const say = (line: string) => print(`[${(performance.now() - started).toFixed(0).padStart(5)} ms] ${line}`);
   const ids: NodeId[] = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
@@ -85,7 +91,7 @@ export async function runDemo({ options }: ParsedCommandLine<typeof demoSpec.opt
     const common = { id, transport: network.transport(id), storage: memoryStorage(), stateMachine: ledger, seed: i + 1 };
     const node: ConsensusNode<number> = options.weighted
       ? // The demo kills one node: the guard keeps the heaviest below half the total, so that never blocks the cluster.
-        createWeightedRaftNode<number>({ ...common, weights, tolerateFailures: 1 })
+        createWeightedRaftNode<number>({ ...common, weights, tolerateFailures: 1, electionTimeout })
       : createRaftNode<number>({ ...common, bootstrap: configuration(ids) });
     node.on('stateChange', ({ from, to, term }) => {
       if (to === 'leader' || from === 'leader') say(`${id}: ${from} → ${to} (term ${term})`);
@@ -94,7 +100,9 @@ export async function runDemo({ options }: ParsedCommandLine<typeof demoSpec.opt
   }
   if (options.weighted) {
     say(`starting ${options.nodes} weighted nodes: ${ids.map((id) => `${id}=${weights.get(id)}`).join(', ')}`);
-    say('a quorum is any set of nodes weighing more than half the total; the heaviest node times out first (eq. 7)');
+    say(
+      `a quorum is any set of nodes weighing more than half the total; the heaviest node times out first (eq. 7: ${electionTimeout.baseMs} + ${electionTimeout.stepMs}·rank ms)`,
+    );
   } else say(`starting ${options.nodes} nodes: ${ids.join(', ')}`);
   await Promise.all([...nodes.values()].map((node) => node.start()));
 
@@ -125,6 +133,11 @@ export async function runDemo({ options }: ParsedCommandLine<typeof demoSpec.opt
     say(`${first} is the leader`);
     await proposeRound('round1');
 
+    // Raft §5.4.1: a node missing the leader's last entry cannot win; once every replica has it,
+    // any survivor may lead and the election timeouts alone pick who does.
+    const caughtUp = nodes.get(first)!.status().lastIndex;
+    await until(() => ids.every((id) => nodes.get(id)!.status().appliedIndex >= caughtUp), `every replica to apply index ${caughtUp}`);
+    say(`every replica has applied index ${caughtUp}`);
     say(`killing the leader ${first}`);
     await nodes.get(first)!.stop();
     network.isolate(first);

@@ -76,7 +76,12 @@ export interface RaftCoreOptions {
   maxMessageBytes?: number;
   /** Max bytes of uncommitted entries on the leader; further proposals throw ProposalDroppedError (0 = no limit). @default 0 */
   maxUncommittedBytes?: number;
-  /** Snapshot chunk size for InstallSnapshot. @default 256 KiB */
+  /**
+   * Snapshot chunk size for InstallSnapshot. One chunk is in flight per follower; it goes again
+   * only when its answer is overdue (a timeout in ticks: `electionTicks` until a round trip is
+   * measured, then RFC 6298's estimate, at least 2), or once a follower that fell silent answers again.
+   * @default 256 KiB
+   */
   snapshotChunkBytes?: number;
   /** Protocol policies. */
   policy?: RaftPolicy;

@@ -41,7 +41,7 @@ import { ReadyTracker } from './rawnode.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
 import { ForwardedReads, ReadOnly, type ReadRequest } from './read-only.js';
 import { defaultSeed } from './seed.js';
-import { type Progress, ProgressTracker } from './tracker/index.js';
+import { type ChunkTiming, type Progress, ProgressTracker, type SnapshotTransfer } from './tracker/index.js';
 
 const EMPTY_CONFIG: ClusterConfig = { incoming: { voters: new Map(), learners: new Set() } };
 
@@ -104,6 +104,7 @@ export class RaftCore {
   private readonly maxMessageBytes: number;
   private readonly maxUncommittedBytes: number;
   private readonly snapshotChunkBytes: number;
+  private readonly chunkTiming: ChunkTiming;
   private readonly random: () => number;
   private readonly policy: RaftPolicy;
   private readonly bug: EngineBug | undefined;
@@ -179,6 +180,9 @@ export class RaftCore {
     this.maxMessageBytes = integerOption('maxMessageBytes', options.maxMessageBytes ?? 1024 * 1024, { min: 1 });
     this.maxUncommittedBytes = integerOption('maxUncommittedBytes', options.maxUncommittedBytes ?? 0, { min: 0 });
     this.snapshotChunkBytes = integerOption('snapshotChunkBytes', options.snapshotChunkBytes ?? 256 * 1024, { min: 1 });
+    // An unmeasured link gets an election timeout to answer a chunk; a measured one never less than 2 ticks
+    // (a tick boundary may fall between a chunk and its answer).
+    this.chunkTiming = { initial: this.electionTicks, min: 2 };
     this.random = options.random ?? seededRandom(options.seed ?? defaultSeed(this.id));
     this.policy = options.policy ?? {};
     this.bug = engineBugOf(options);
@@ -440,12 +444,15 @@ export class RaftCore {
   /**
    * The transport could not deliver a message to `peer` (etcd-io/raft's `ReportUnreachable`): on the
    * leader, a follower in replicate state goes back to probe, so the leader stops pipelining appends
-   * into a queue that does not drain and probes it instead. Ignored elsewhere.
+   * into a queue that does not drain and probes it instead; for a follower receiving a snapshot, the
+   * chunk in flight counts as lost and goes again as soon as the follower answers anything (its next
+   * heartbeat answer once the link is back). Ignored elsewhere.
    */
   reportUnreachable(peer: NodeId): void {
     if (this._role !== 'leader') return;
     const pr = this.tracker.get(peer);
     if (pr?.state === 'replicate') pr.becomeProbe();
+    else if (pr?.state === 'snapshot') pr.transfer?.unreachable();
   }
 
   /**
@@ -594,6 +601,9 @@ export class RaftCore {
       this._vote = undefined;
       // Answers from the old term are ignored from now on (step), so a follower's reads could only time out.
       for (const context of this.forwarded.drop()) this.output.addDroppedRead(context);
+      // A partly received snapshot is from this term's one leader: dropped with the term, kept within
+      // it, so a follower that campaigned and hears from that leader again resumes it.
+      this.assembly.reset();
     }
     if (this._role === 'leader') this.dropPendingReads();
     this._leader = undefined;
@@ -605,7 +615,6 @@ export class RaftCore {
     this.uncommittedBytes = 0;
     this.broadcastEntries = false;
     this.broadcastCommit = false;
-    this.assembly.reset();
   }
 
   private becomeFollower(term: Term, leader: NodeId | undefined): void {
@@ -695,6 +704,10 @@ export class RaftCore {
         this.becomeFollower(this._term, undefined);
         return;
       }
+    }
+    for (const [id, pr] of this.tracker.entries()) {
+      // A snapshot chunk whose answer is overdue goes again (a timeout in ticks, not per heartbeat).
+      if (pr.state === 'snapshot' && pr.transfer?.tick()) this.sendSnapshotChunk(id, pr.transfer);
     }
     if (this.heartbeatElapsed >= this.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -912,13 +925,16 @@ export class RaftCore {
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
     const snapshot = this.latestSnapshot;
     if (snapshot === undefined) return false;
-    pr.becomeSnapshot(snapshot);
-    this.sendSnapshotChunk(to, snapshot, 0);
+    pr.becomeSnapshot(snapshot, this.chunkTiming);
+    this.sendSnapshotChunk(to, pr.transfer!);
     return true;
   }
 
-  private sendSnapshotChunk(to: NodeId, snapshot: Snapshot, offset: number): void {
+  /** Sends the chunk of `transfer` that starts at its offset (the one the follower needs next). */
+  private sendSnapshotChunk(to: NodeId, transfer: SnapshotTransfer): void {
+    const { snapshot, offset } = transfer;
     const end = Math.min(offset + this.snapshotChunkBytes, snapshot.data.byteLength);
+    transfer.sent(this._ticks);
     this.send({
       type: 'snapshotRequest',
       from: this.id,
@@ -973,9 +989,9 @@ export class RaftCore {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
-    if (pr.state === 'snapshot' && pr.sendingSnapshot !== undefined) {
-      // Resend the chunk the follower is waiting for, in case one was lost.
-      this.sendSnapshotChunk(m.from, pr.sendingSnapshot, pr.snapshotOffset);
+    if (pr.state === 'snapshot') {
+      // No resend per heartbeat: only a chunk given up as lost (a break, an unreachable report) goes again.
+      if (pr.transfer?.contact()) this.sendSnapshotChunk(m.from, pr.transfer);
     } else if (pr.match < this.log.lastIndex || pr.state === 'probe') {
       this.sendAppend(m.from, true);
     }
@@ -986,7 +1002,12 @@ export class RaftCore {
     const pr = this.tracker.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    if (pr.state !== 'snapshot' || m.index !== pr.pendingSnapshot || pr.sendingSnapshot === undefined) return;
+    const transfer = pr.transfer;
+    if (pr.state !== 'snapshot' || transfer === undefined) return;
+    if (m.index !== pr.pendingSnapshot) {
+      if (transfer.contact()) this.sendSnapshotChunk(m.from, transfer);
+      return;
+    }
     if (m.offset < 0) {
       pr.becomeProbe();
       this.sendAppend(m.from, true);
@@ -999,8 +1020,8 @@ export class RaftCore {
       if (this._role === 'leader') this.sendAppend(m.from, true);
       return;
     }
-    pr.snapshotOffset = Math.min(m.offset, pr.sendingSnapshot.data.byteLength);
-    this.sendSnapshotChunk(m.from, pr.sendingSnapshot, pr.snapshotOffset);
+    // Only an answer that moves the follower on sends the next chunk: duplicates and stale answers send nothing.
+    if (transfer.answered(m.offset, this._ticks) || transfer.contact()) this.sendSnapshotChunk(m.from, transfer);
   }
 
   // ---------------------------------------------------------------- follower side

@@ -23,7 +23,9 @@ function concatChunks(chunks: readonly Uint8Array[], bytes: number): Uint8Array 
 /**
  * A follower assembling the snapshot its leader sends in chunks (InstallSnapshot, Raft §7): chunks
  * must arrive in order from offset 0; a chunk of another snapshot, or out of order, is answered
- * with the offset the follower needs instead.
+ * with the offset the follower needs instead. A chunk at offset 0 of the snapshot already being
+ * assembled (a late duplicate, or a leader starting over) does not restart it: the answer tells the
+ * leader where to resume.
  */
 export class SnapshotAssembly {
   private receiving: { readonly metadata: SnapshotMetadata; readonly chunks: Uint8Array[]; bytes: number } | undefined;
@@ -36,11 +38,13 @@ export class SnapshotAssembly {
   /** Takes one chunk of the leader's snapshot. */
   receive(m: SnapshotRequest): ChunkReceived {
     const { metadata } = m;
-    if (m.offset === 0) this.receiving = { metadata, chunks: [], bytes: 0 };
-    const receiving = this.receiving;
-    if (receiving === undefined || receiving.metadata.index !== metadata.index || receiving.metadata.term !== metadata.term) {
-      return { offset: 0, done: false };
+    const current = this.receiving;
+    const same = current !== undefined && current.metadata.index === metadata.index && current.metadata.term === metadata.term;
+    if (!same) {
+      if (m.offset !== 0) return { offset: 0, done: false };
+      this.receiving = { metadata, chunks: [], bytes: 0 };
     }
+    const receiving = this.receiving!;
     if (m.offset !== receiving.bytes) return { offset: receiving.bytes, done: false };
     receiving.chunks.push(m.chunk);
     receiving.bytes += m.chunk.byteLength;

@@ -1,4 +1,5 @@
 import type { Index, Snapshot } from '@greenraft/consensus';
+import { type ChunkTiming, SnapshotTransfer } from './snapshot-transfer.js';
 
 /** AppendRequests sent to one follower and not yet acknowledged, as a ring of (last index, bytes). */
 export class Inflights {
@@ -61,9 +62,8 @@ export class Progress {
   recentActive = false;
   /** In snapshot state: the index of the snapshot being sent. */
   pendingSnapshot: Index = 0;
-  /** In snapshot state: the snapshot being sent, and the bytes the follower has confirmed. */
-  sendingSnapshot: Snapshot | undefined = undefined;
-  snapshotOffset = 0;
+  /** In snapshot state: the transfer of the snapshot, chunk by chunk. */
+  transfer: SnapshotTransfer | undefined = undefined;
   readonly inflights: Inflights;
   /** Match advances not yet covered by the commit index, oldest first (for commit quorums). */
   acks: AckRecord[] = [];
@@ -84,8 +84,7 @@ export class Progress {
     this.state = 'probe';
     this.probeSent = false;
     this.pendingSnapshot = 0;
-    this.sendingSnapshot = undefined;
-    this.snapshotOffset = 0;
+    this.transfer = undefined;
     this.inflights.reset();
   }
 
@@ -94,16 +93,15 @@ export class Progress {
     this.state = 'replicate';
     this.probeSent = false;
     this.pendingSnapshot = 0;
-    this.sendingSnapshot = undefined;
+    this.transfer = undefined;
     this.inflights.reset();
   }
 
-  becomeSnapshot(snapshot: Snapshot): void {
+  becomeSnapshot(snapshot: Snapshot, timing: ChunkTiming): void {
     this.state = 'snapshot';
     this.probeSent = false;
     this.pendingSnapshot = snapshot.metadata.index;
-    this.sendingSnapshot = snapshot;
-    this.snapshotOffset = 0;
+    this.transfer = new SnapshotTransfer(snapshot, timing);
     this.inflights.reset();
   }
 
