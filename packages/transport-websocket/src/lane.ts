@@ -1,10 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
+import type { MessageEncoder } from './codec.js';
 import type { Lane } from './handshake.js';
 import type { DropReason } from './stats.js';
 
 /** Frames of at most this many bytes carry several queued messages. */
 export const MAX_BATCH_BYTES = 64 * 1024;
+/** Messages are encoded into arenas of this size, batch after batch. */
+const ARENA_BYTES = MAX_BATCH_BYTES;
+/**
+ * A message this large gets a buffer (and a frame) of its own: an arena never strands more than
+ * this at its end, so queued messages never take more than 4/3 of their bytes in memory.
+ */
+const OWN_FRAME_BYTES = ARENA_BYTES / 4;
 /** No more is handed to a socket while its unsent buffer holds this much. */
 export const SOCKET_HIGH_WATER = 1024 * 1024;
 
@@ -24,9 +32,17 @@ export interface LaneOwner {
 interface OutstandingPing {
   readonly id: number;
   readonly sentAt: number;
-  /** Frames written to the lane before the ping: the pong proves the peer has read them all. */
+  /** Messages written to the lane before the ping: the pong proves the peer has read them all. */
   readonly covers: number;
   /** Bulk-type bytes written before the ping (control lane accounting). */
+  readonly bulkBytes: number;
+}
+
+/** A closed batch waiting for the socket: one WebSocket frame of whole messages. */
+interface Batch {
+  readonly bytes: Buffer;
+  readonly messages: number;
+  /** Bytes of its AppendEntries and snapshot chunks. */
   readonly bulkBytes: number;
 }
 
@@ -34,17 +50,29 @@ interface OutstandingPing {
  * One lane of a link: a bounded queue in front of one authenticated WebSocket, with pings that
  * double as barriers (a pong proves the peer has read every frame written before its ping, since
  * a WebSocket delivers frames in order and answers a ping when it reads it).
+ *
+ * Messages are encoded straight into the open batch, at the end of an arena that only grows
+ * (bytes once written are never reused, so a frame the socket still holds stays intact); a batch
+ * closes when the next message would take it past {@link MAX_BATCH_BYTES}, or when it is written.
+ * So a message costs no allocation and one copy of its data, and a frame is a view of the arena.
+ * Messages of {@link OWN_FRAME_BYTES} or more are written into a buffer of their own, one frame each.
  */
 export class LaneQueue {
   socket: WebSocket | undefined;
-  #queue: (Buffer | undefined)[] = [];
-  /** Whether each queued frame is an AppendEntries or snapshot chunk. */
-  #bulkFlags: boolean[] = [];
+  /** Closed batches, oldest first, from `#head` on. */
+  #batches: (Batch | undefined)[] = [];
   #head = 0;
+  #arena: Buffer | undefined;
+  /** Bytes of the arena written so far; the open batch is `[#openStart, #arenaUsed)`. */
+  #arenaUsed = 0;
+  #openStart = 0;
+  #openMessages = 0;
+  #openBulkBytes = 0;
+  #queuedMessages = 0;
   queuedBytes = 0;
   #queuedBulkBytes = 0;
   peakQueuedBytes = 0;
-  /** Frames (messages) written to the current socket. */
+  /** Messages written to the current socket. */
   written = 0;
   /** Bytes of AppendEntries and snapshot chunks written to the current socket. */
   bulkBytesWritten = 0;
@@ -64,7 +92,7 @@ export class LaneQueue {
   ) {}
 
   get queuedMessages(): number {
-    return this.#queue.length - this.#head;
+    return this.#queuedMessages;
   }
 
   get bufferedBytes(): number {
@@ -76,21 +104,50 @@ export class LaneQueue {
     return this.bulkBytesWritten - this.bulkBytesAcknowledged + this.#queuedBulkBytes;
   }
 
-  /** Queues a frame; returns why it was refused, if it was. */
-  enqueue(frame: Buffer, bulkType: boolean): DropReason | undefined {
+  /** Queues the message `encoder` has prepared, writing it into the open batch; returns why it was refused, if it was. */
+  enqueue(encoder: MessageEncoder, bulkType: boolean): DropReason | undefined {
     const options = this.link.options;
-    if (this.queuedMessages >= options.maxQueuedMessages || this.queuedBytes + frame.byteLength > options.maxQueuedBytes) return 'queueFull';
-    this.#queue.push(frame);
-    this.#bulkFlags.push(bulkType);
-    if (bulkType) this.#queuedBulkBytes += frame.byteLength;
-    this.queuedBytes += frame.byteLength;
+    const length = encoder.length;
+    if (this.#queuedMessages >= options.maxQueuedMessages || this.queuedBytes + length > options.maxQueuedBytes) return 'queueFull';
+    if (length >= OWN_FRAME_BYTES) {
+      // A frame of its own, after whatever is open (messages keep their order).
+      const bytes = Buffer.allocUnsafeSlow(length);
+      encoder.write(bytes, 0);
+      this.#close();
+      this.#batches.push({ bytes, messages: 1, bulkBytes: bulkType ? length : 0 });
+    } else {
+      if (this.#arenaUsed - this.#openStart + length > MAX_BATCH_BYTES) this.#close();
+      let arena = this.#arena;
+      if (arena === undefined || arena.byteLength - this.#arenaUsed < length) {
+        this.#close();
+        arena = this.#arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+        this.#arenaUsed = this.#openStart = 0;
+      }
+      // Written first, counted after: a write that throws leaves the queue as it was.
+      encoder.write(arena, this.#arenaUsed);
+      this.#arenaUsed += length;
+      this.#openMessages++;
+      if (bulkType) this.#openBulkBytes += length;
+    }
+    this.#queuedMessages++;
+    if (bulkType) this.#queuedBulkBytes += length;
+    this.queuedBytes += length;
     if (this.queuedBytes > this.peakQueuedBytes) this.peakQueuedBytes = this.queuedBytes;
     this.#scheduleFlush();
     return undefined;
   }
 
+  /** Closes the open batch, if it holds anything: it becomes the newest frame waiting. */
+  #close(): void {
+    if (this.#openMessages === 0) return;
+    this.#batches.push({ bytes: this.#arena!.subarray(this.#openStart, this.#arenaUsed), messages: this.#openMessages, bulkBytes: this.#openBulkBytes });
+    this.#openStart = this.#arenaUsed;
+    this.#openMessages = 0;
+    this.#openBulkBytes = 0;
+  }
+
   #scheduleFlush(): void {
-    if (this.socket === undefined || this.#flushScheduled || this.#blocked || this.held || this.queuedMessages === 0) return;
+    if (this.socket === undefined || this.#flushScheduled || this.#blocked || this.held || this.#queuedMessages === 0) return;
     this.#flushScheduled = true;
     // A microtask: every message the node sends in one synchronous burst goes in one write.
     queueMicrotask(this.#flush);
@@ -120,10 +177,12 @@ export class LaneQueue {
 
   /** Drops every queued message and returns how many there were. */
   clear(): number {
-    const dropped = this.queuedMessages;
-    this.#queue = [];
-    this.#bulkFlags = [];
+    const dropped = this.#queuedMessages;
+    this.#batches = [];
     this.#head = 0;
+    this.#arena = undefined;
+    this.#arenaUsed = this.#openStart = this.#openMessages = this.#openBulkBytes = 0;
+    this.#queuedMessages = 0;
     this.queuedBytes = 0;
     this.#queuedBulkBytes = 0;
     return dropped;
@@ -178,40 +237,34 @@ export class LaneQueue {
     this.#flushScheduled = false;
     const socket = this.socket;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN || this.held) return;
-    const queue = this.#queue;
-    const flags = this.#bulkFlags;
-    while (this.#head < queue.length) {
+    const batches = this.#batches;
+    while (this.#queuedMessages > 0) {
       if (socket.bufferedAmount >= SOCKET_HIGH_WATER) {
+        // The open batch stays open: it fills up while the socket drains.
         this.#blocked = true;
         break;
       }
-      const start = this.#head;
-      let end = start + 1;
-      let bytes = queue[start]!.byteLength;
-      while (end < queue.length && bytes + queue[end]!.byteLength <= MAX_BATCH_BYTES) bytes += queue[end++]!.byteLength;
-      const payload = end - start === 1 ? queue[start]! : Buffer.concat(queue.slice(start, end) as Buffer[], bytes);
-      let bulkBytes = 0;
-      for (let i = start; i < end; i++) {
-        if (flags[i]) bulkBytes += queue[i]!.byteLength;
-        queue[i] = undefined;
-      }
-      this.#head = end;
-      this.queuedBytes -= bytes;
-      this.#queuedBulkBytes -= bulkBytes;
-      this.bulkBytesWritten += bulkBytes;
-      this.written += end - start;
-      socket.send(payload, SEND_OPTIONS, this.#written);
-      this.link.counters.messagesSent += end - start;
-      if (this.name === 'bulk') this.link.counters.bulkMessagesSent += end - start;
-      this.link.counters.bytesSent += bytes;
+      if (this.#head === batches.length) this.#close();
+      const batch = batches[this.#head]!;
+      batches[this.#head++] = undefined;
+      this.#queuedMessages -= batch.messages;
+      this.queuedBytes -= batch.bytes.byteLength;
+      this.#queuedBulkBytes -= batch.bulkBytes;
+      this.bulkBytesWritten += batch.bulkBytes;
+      this.written += batch.messages;
+      socket.send(batch.bytes, SEND_OPTIONS, this.#written);
+      const counters = this.link.counters;
+      counters.messagesSent += batch.messages;
+      if (this.name === 'bulk') counters.bulkMessagesSent += batch.messages;
+      counters.bytesSent += batch.bytes.byteLength;
     }
-    if (this.#head === queue.length) {
-      this.#queue = [];
-      this.#bulkFlags = [];
-      this.#head = 0;
+    if (this.#head === batches.length) {
+      if (this.#head > 0) {
+        this.#batches = [];
+        this.#head = 0;
+      }
     } else if (this.#head > 1024) {
-      this.#queue = queue.slice(this.#head);
-      this.#bulkFlags = flags.slice(this.#head);
+      this.#batches = batches.slice(this.#head);
       this.#head = 0;
     }
     this.#maybeBarrierPing();

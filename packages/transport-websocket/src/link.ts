@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Message, NodeId } from '@greenraft/consensus';
 import { type ClientOptions, WebSocket } from 'ws';
+import type { MessageEncoder } from './codec.js';
 import { CloseCode, type HandshakeBinding, type Lane, MAX_HANDSHAKE_FRAME_BYTES, PROTOCOL_VERSION, SESSION_BYTES, encodeAuth, encodeHello, handshakeMac, isWelcome, macMatches, nonce, parseChallenge } from './handshake.js';
 import { LaneQueue, SEND_OPTIONS } from './lane.js';
 import { type ResolvedOptions, reconnectDelay } from './options.js';
@@ -236,17 +237,17 @@ export class PeerLink {
     else this.state = 'open';
   }
 
-  /** Queues a message frame on its lane, or says why it cannot be. */
-  enqueue(type: Message['type'], frame: Buffer): DropReason | undefined {
+  /** Queues the message `encoder` has prepared on its lane, or says why it cannot be. */
+  enqueue(type: Message['type'], encoder: MessageEncoder): DropReason | undefined {
     const { control, bulk } = this.lanes;
     const bulkType = type === 'appendRequest' || type === 'snapshotRequest';
     if (bulkType && this.#bulkRoute === 'control') {
-      const light = frame.byteLength < LARGE_MESSAGE_BYTES && control.bulkBytesInFlight + frame.byteLength <= CONTROL_BULK_BUDGET;
+      const light = encoder.length < LARGE_MESSAGE_BYTES && control.bulkBytesInFlight + encoder.length <= CONTROL_BULK_BUDGET;
       if (!light) this.#switchToBulk();
     }
     const lane = bulkType && this.#bulkRoute !== 'control' ? bulk : control;
     if (lane.socket === undefined && this.state !== 'connecting' && this.state !== 'waiting') return 'unreachable';
-    return lane.enqueue(frame, bulkType);
+    return lane.enqueue(encoder, bulkType);
   }
 
   #switchToBulk(): void {

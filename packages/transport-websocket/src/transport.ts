@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, TransportError, messageEnvelopeProblem, messageProblem } from '@greenraft/consensus';
 import type { Message, MessageHandler, NodeId, Transport, TransportEvents } from '@greenraft/consensus';
 import { type ClientOptions, type WebSocket, WebSocketServer } from 'ws';
-import { decodeFrame, encodeMessage } from './codec.js';
+import { MessageEncoder, ValueProblem, decodeFrameInto } from './codec.js';
 import { CloseCode, type Lane, NonceCache } from './handshake.js';
 import { Inbound, type InboundHost } from './inbound.js';
 import { type LinkHost, PeerLink, describe } from './link.js';
@@ -144,6 +144,8 @@ class WebSocketPeerTransport implements WebSocketTransport, LinkHost, InboundHos
   #handlerErrors = 0;
   readonly #unreachablePending = new Set<NodeId>();
   readonly #logTimes = new Map<string, { at: number; suppressed: number }>();
+  /** Measures and writes each outgoing message (one per transport: `send` never re-enters it). */
+  readonly #encoder = new MessageEncoder();
 
   constructor(options: ResolvedOptions) {
     this.options = options;
@@ -253,20 +255,22 @@ class WebSocketPeerTransport implements WebSocketTransport, LinkHost, InboundHos
       this.#reportUnreachable(message.to);
       return;
     }
-    let frame: Buffer;
+    const encoder = this.#encoder;
+    let refused: DropReason | undefined;
     try {
-      frame = encodeMessage(message);
+      const length = encoder.prepare(message);
+      if (length > this.options.maxPayload) {
+        this.drop('oversized', link);
+        this.log('warn', `oversized:${link.peer}`, { peer: link.peer, type: message.type, bytes: length, maxPayload: this.options.maxPayload }, 'dropped a message larger than maxPayload; lower the node\'s maxMessageBytes or raise maxPayload');
+        return;
+      }
+      // The lane writes the message straight into its open batch.
+      refused = link.enqueue(message.type, encoder);
     } catch (error) {
       this.drop('invalidMessage', link);
       this.log('debug', 'send:invalid', { peer: link.peer, type: message.type, problem: describe(error) }, 'dropped an invalid outgoing message');
       return;
     }
-    if (frame.byteLength > this.options.maxPayload) {
-      this.drop('oversized', link);
-      this.log('warn', `oversized:${link.peer}`, { peer: link.peer, type: message.type, bytes: frame.byteLength, maxPayload: this.options.maxPayload }, 'dropped a message larger than maxPayload; lower the node\'s maxMessageBytes or raise maxPayload');
-      return;
-    }
-    const refused = link.enqueue(message.type, frame);
     if (refused !== undefined) this.drop(refused, link);
   }
 
@@ -409,22 +413,23 @@ class WebSocketPeerTransport implements WebSocketTransport, LinkHost, InboundHos
       this.#dropIncoming('undecodable', link, 'a text frame');
       return;
     }
-    const frame = decodeFrame(data);
-    if (frame.undecodable !== undefined) {
-      this.#dropIncoming('undecodable', link, frame.undecodable);
+    const values: unknown[] = [];
+    const undecodable = decodeFrameInto(data, values);
+    if (undecodable !== undefined) {
+      this.#dropIncoming('undecodable', link, undecodable);
       return;
     }
-    for (const value of frame.values) {
-      if (value.problem !== undefined) {
+    for (const value of values) {
+      if (value instanceof ValueProblem) {
         this.#dropIncoming('invalid', link, value.problem);
         continue;
       }
-      const problem = messageProblem(value.message);
+      const problem = messageProblem(value);
       if (problem !== undefined) {
         this.#dropIncoming('invalid', link, problem);
         continue;
       }
-      const message = value.message as Message;
+      const message = value as Message;
       if (message.to !== this.localId) {
         this.#dropIncoming('wrongAddressee', link, `addressed to ${message.to}`);
         continue;
