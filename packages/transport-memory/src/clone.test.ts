@@ -27,6 +27,49 @@ describe('cloneMessage', () => {
     expect(copied.data[0]).toBe('m'.charCodeAt(0));
   });
 
+  it('copies the data of many entries into one new buffer, each entry a view of its own bytes', () => {
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const shared = encode('xxmeter-2yy');
+    const message: AppendRequest = {
+      type: 'appendRequest',
+      from: 'a',
+      to: 'b',
+      term: 3,
+      prevLogIndex: 9,
+      prevLogTerm: 3,
+      commitIndex: 9,
+      entries: [
+        { type: 'normal', term: 3, index: 10, data: encode('meter-1') },
+        { type: 'normal', term: 3, index: 11, data: shared.subarray(2, 9) },
+        { type: 'config', term: 3, index: 12, config: { incoming: { voters: new Map([['a', 2]]), learners: new Set(['l']) } } },
+        { type: 'normal', term: 3, index: 13, data: new Uint8Array(0) },
+      ],
+    };
+    const copy = cloneMessage(message);
+    expect(copy).toEqual(message);
+    expect(copy).toEqual(structuredClone(message));
+    const data = copy.entries.flatMap((entry) => (entry.type === 'normal' ? [entry.data] : []));
+    expect(data.map((bytes) => new TextDecoder().decode(bytes))).toEqual(['meter-1', 'meter-2', '']);
+    // One allocation for every entry's bytes, none of them the sender's.
+    expect(new Set(data.map((bytes) => bytes.buffer)).size).toBe(1);
+    expect(data[0]!.buffer).not.toBe(shared.buffer);
+    expect(data[0]!.buffer.byteLength).toBe(14);
+    for (const [i, entry] of copy.entries.entries()) expect(entry).not.toBe(message.entries[i]);
+    const config = copy.entries[2]!;
+    if (config.type !== 'config') throw new Error('a config entry');
+    expect(config.config.incoming.voters).not.toBe((message.entries[2] as typeof config).config.incoming.voters);
+    shared.fill(0);
+    (message.entries[0] as { data: Uint8Array }).data.fill(0);
+    expect(data.map((bytes) => new TextDecoder().decode(bytes))).toEqual(['meter-1', 'meter-2', '']);
+    // An entry of any other shape is copied field by field, extra fields included.
+    const odd = { type: 'normal', term: 3, index: 14, data: encode('odd'), note: { by: 'a' } };
+    const withOdd = cloneMessage({ ...message, entries: [message.entries[0]!, odd] });
+    expect(withOdd.entries[1]).toEqual(odd);
+    expect((withOdd.entries[1] as typeof odd).note).not.toBe(odd.note);
+    // What cannot cross a wire is still refused inside an entry.
+    expect(() => cloneMessage({ ...message, entries: [...message.entries, { type: 'normal', data: () => 1 }] })).toThrow();
+  });
+
   it('copies maps, sets, undefined fields and null-prototype objects as structuredClone does', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { x: 1 });
     const value = { voters: new Map([['a', 3]]), learners: new Set(['l']), hint: undefined, bare };

@@ -394,6 +394,42 @@ describe('weighted Raft node: participation (eq. 19)', () => {
   });
 });
 
+describe('weighted Raft node: apply events', () => {
+  it('forwards apply to its listeners on any node, for as long as they listen', async () => {
+    cluster = new VirtualCluster(five, { bootstrap: configuration([...five]) });
+    await cluster.start();
+    const leader = await cluster.leader();
+    const follower = five.find((id) => id !== leader)!;
+    const seen = new Map<NodeId, number[]>(five.map((id) => [id, []]));
+    const listeners = new Map(five.map((id) => [id, ({ index }: { index: number }) => seen.get(id)!.push(index)]));
+    for (const id of five) cluster.node(id).on('apply', listeners.get(id)!);
+    const once: number[] = [];
+    cluster.node(follower).once('apply', ({ index }) => once.push(index));
+    const first = await cluster.propose(leader, 'first');
+    await cluster.until(() => five.every((id) => seen.get(id)!.includes(first.index)), 'every node to apply the first entry');
+    for (const id of five) cluster.node(id).off('apply', listeners.get(id)!);
+    const second = await cluster.propose(leader, 'second');
+    await cluster.until(() => five.every((id) => cluster!.node(id).status().appliedIndex >= second.index), 'every node to apply the second entry');
+    for (const id of five) expect(seen.get(id), id).toEqual([first.index]);
+    expect(once).toEqual([first.index]);
+  });
+
+  it('counts commit rounds on whichever node leads, listened to or not', async () => {
+    cluster = new VirtualCluster(five, { bootstrap: configuration([...five]), scoreInputs: marketInputs, epoch: 2 });
+    await cluster.start();
+    const first = await cluster.leader();
+    const next = five.find((id) => id !== first)!;
+    await cluster.settle(cluster.node(first).transferLeadership(next));
+    await cluster.leader();
+    await cluster.propose(next, 'round 1');
+    expect(votersOf(cluster.node(next).status().config)).toEqual({ a: 1, b: 1, c: 1, d: 1, e: 1 });
+    await cluster.propose(next, 'round 2');
+    // The new leader counted its own rounds: the weights follow the market after the second.
+    const expected = expectedMarketWeights();
+    await cluster.until(() => JSON.stringify(votersOf(cluster!.node(next).status().config)) === JSON.stringify(expected), 'the weights after two rounds under the new leader');
+  });
+});
+
 describe('createWeightedRaftNode: options', () => {
   const base = (id: NodeId) => ({ id, transport: memoryNetwork().transport(id), storage: memoryStorage(), stateMachine: new TradeLedger() });
 

@@ -504,10 +504,8 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
     });
     inner.on('leaderChange', (event) => this.emit('leaderChange', event));
     inner.on('commit', (event) => this.emit('commit', event));
-    inner.on('apply', (event) => {
-      if (this.#role === 'leader') this.#schedule.committed(event.index);
-      this.emit('apply', event);
-    });
+    // 'apply' fires once per entry: followed on the inner node only while it is needed (see #syncApply).
+    this.#syncApply();
     inner.on('commitQuorum', (quorum) => {
       this.emit('commitQuorum', quorum);
       this.#onCommitQuorum(quorum);
@@ -523,15 +521,21 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
   // ------------------------------------------------------------------ typed events
 
   override on<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
-    return super.on(event, listener, context);
+    super.on(event, listener, context);
+    if (event === 'apply') this.#syncApply();
+    return this;
   }
 
   override addListener<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
-    return super.addListener(event, listener, context);
+    super.addListener(event, listener, context);
+    if (event === 'apply') this.#syncApply();
+    return this;
   }
 
   override once<E extends keyof WeightedRaftEvents<Result>>(event: E, listener: WeightedRaftEvents<Result>[E], context?: unknown): this {
-    return super.once(event, listener, context);
+    super.once(event, listener, context);
+    if (event === 'apply') this.#syncApply();
+    return this;
   }
 
   override off<E extends keyof WeightedRaftEvents<Result>>(
@@ -540,7 +544,9 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
     context?: unknown,
     once?: boolean,
   ): this {
-    return super.off(event, listener, context, once);
+    super.off(event, listener, context, once);
+    if (event === 'apply') this.#syncApply();
+    return this;
   }
 
   override removeListener<E extends keyof WeightedRaftEvents<Result>>(
@@ -549,7 +555,9 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
     context?: unknown,
     once?: boolean,
   ): this {
-    return super.removeListener(event, listener, context, once);
+    super.removeListener(event, listener, context, once);
+    if (event === 'apply') this.#syncApply();
+    return this;
   }
 
   override listeners<E extends keyof WeightedRaftEvents<Result>>(event: E): WeightedRaftEvents<Result>[E][] {
@@ -639,6 +647,28 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
   #onRole(role: Role, term: Term): void {
     this.#role = role;
     this.#schedule.leadership(role === 'leader' ? String(term) : undefined);
+    this.#syncApply();
+  }
+
+  /** Forwards the inner node's 'apply': the leader's epoch schedule counts client entries, listeners get the event. */
+  readonly #forwardApply = (event: Parameters<ConsensusEvents<Result>['apply']>[0]): void => {
+    if (this.#role === 'leader') this.#schedule.committed(event.index);
+    this.emit('apply', event);
+  };
+
+  #applyFollowed = false;
+
+  /**
+   * Follows the inner node's per-entry 'apply' only while this node leads (the epoch schedule
+   * counts client entries) or someone listens to 'apply' here: a follower with no listener then
+   * builds no event per entry at all.
+   */
+  #syncApply(): void {
+    const wanted = this.#role === 'leader' || this.listenerCount('apply') > 0;
+    if (wanted === this.#applyFollowed) return;
+    this.#applyFollowed = wanted;
+    if (wanted) this.#inner.on('apply', this.#forwardApply);
+    else this.#inner.off('apply', this.#forwardApply);
   }
 
   #onCommitQuorum(quorum: CommitQuorum): void {

@@ -49,15 +49,18 @@ function durabilityViolation(message: Message, durable: PersistentState): string
     return `granted a vote to ${message.to} before persisting it`;
   }
   const termAt = (index: number) => (index === (snapshot?.metadata.index ?? 0) ? (snapshot?.metadata.term ?? 0) : entries.find((entry) => entry.index === index)?.term);
-  if (message.type === 'appendRequest') {
-    for (const entry of message.entries) if (termAt(entry.index) !== entry.term) return `sent entry ${entry.index} before persisting it`;
+  // A leader may send entries before its own write of them (Raft thesis §10.2.1), but never
+  // announce a commit index past what it holds durably: nothing is committed on its word alone.
+  if (message.type === 'appendRequest' || message.type === 'heartbeat') {
+    const durableLast = Math.max(snapshot?.metadata.index ?? 0, ...entries.map((entry) => entry.index));
+    if (message.commitIndex > durableLast) return `announced commit ${message.commitIndex} while only ${durableLast} is durable`;
   }
   if (message.type === 'appendResponse' && message.success && termAt(message.index) === undefined) return `acknowledged index ${message.index} before persisting it`;
   return undefined;
 }
 
 describe('RaftNode driver', () => {
-  it('persists what a message depends on before sending it', async () => {
+  it('persists what a message depends on before sending it, and answers a proposal once a quorum holds it durably', async () => {
     cluster = new TestCluster(ids);
     const violations: string[] = [];
     let checked = 0;
@@ -79,7 +82,13 @@ describe('RaftNode driver', () => {
     }
     await Promise.all(ids.map((id) => cluster!.node(id).start()));
     const leader = await cluster.leader();
-    for (let i = 1; i <= 5; i++) await cluster.node(leader).propose(reading(`meter-${i}`));
+    for (let i = 1; i <= 5; i++) {
+      const { index, term } = await cluster.node(leader).propose(reading(`meter-${i}`));
+      // Answered only once the entry is durable on the leader and on a quorum.
+      const holders = ids.filter((id) => storages.get(id)!.durableState().entries.some((entry) => entry.index === index && entry.term === term));
+      expect(holders).toContain(leader);
+      expect(holders.length).toBeGreaterThanOrEqual(2);
+    }
     expect(checked).toBeGreaterThan(10);
     expect(violations).toEqual([]);
   });

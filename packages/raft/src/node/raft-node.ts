@@ -21,6 +21,7 @@ import type {
   Configuration,
   ConsensusEvents,
   ConsensusNode,
+  HardState,
   Index,
   LogEntry,
   Message,
@@ -40,7 +41,7 @@ import type {
 import { EventEmitter } from 'eventemitter3';
 import type { RaftCoreOptions, Ready } from '../core/api.js';
 import { RaftCore } from '../core/index.js';
-import { PendingOperation, abortedError } from './operations.js';
+import { DeadlineQueue, PendingOperation, abortedError } from './operations.js';
 
 /**
  * Options of {@link createRaftNode}. Core options not listed here pass through unchanged; an
@@ -84,6 +85,30 @@ export interface RaftNodeInit<Result = unknown>
    * @default 5000
    */
   proposalTimeoutMs?: number;
+}
+
+/**
+ * What a leader may send before its own write of the same Ready: replication, which promises
+ * nothing about this node's disk (votes, acknowledgements and answers wait for the write).
+ */
+const SENT_BEFORE_WRITE: ReadonlySet<Message['type']> = new Set(['appendRequest', 'heartbeat', 'snapshotRequest']);
+
+/**
+ * Whether the replication a Ready sends announces no commit of the entries it writes, so it may
+ * leave before the write: everything before `entries[0]` was written by an earlier Ready.
+ */
+function announcesOnlyDurable(ready: Ready): boolean {
+  const firstNew = ready.entries[0]?.index;
+  if (firstNew === undefined) return false;
+  for (const message of ready.messages) {
+    if ((message.type === 'appendRequest' || message.type === 'heartbeat') && message.commitIndex >= firstNew) return false;
+  }
+  return true;
+}
+
+/** Whether a state machine's result is a promise to wait for (any thenable, as `await` treats it). */
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** The configuration of a node that has none yet (it joins and learns one from the leader). */
@@ -150,7 +175,10 @@ const NODE_OPTIONS = Object.keys({
  * One processing loop handles the core's Ready batches strictly one at a time: persist, then
  * send, then install/apply, then report, then advance. Inputs (ticks, messages, proposals)
  * that arrive while the loop awaits I/O are stepped into the core at once and picked up by the
- * loop's next turn.
+ * loop's next turn. Two departures save disk writes on the path of every commit: a leader sends
+ * its appends before its own write of them (Raft thesis §10.2.1; votes, acknowledgements and any
+ * announcement of a commit of the entries being written still wait for the write), and a hard state that moved only the commit index is written with the next
+ * batch instead of on its own (the commit index is not needed on disk, as etcd's MustSync has it).
  *
  * @example
  * ```ts
@@ -201,6 +229,11 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   #appliedIndex: Index = 0;
   #snapshotIndex: Index = 0;
   #committedReported: Index = 0;
+  /** The term and vote storage holds. */
+  #durableTerm: Term = 0;
+  #durableVote: NodeId | undefined;
+  /** The latest hard state that only moved the commit index: not written yet, it goes with the next save. */
+  #unsavedHardState: HardState | undefined;
   #readCounter = 0;
   readonly #incarnation = globalThis.crypto.randomUUID();
 
@@ -211,6 +244,8 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   readonly #reads = new Map<string, PendingRead>();
   readonly #transfers = new Map<NodeId, Set<PendingOperation<void>>>();
   readonly #operations = new Set<PendingOperation<unknown>>();
+  /** The deadlines of operations with the default timeout: one timer for all of them. */
+  readonly #deadlines: DeadlineQueue;
   /** Configuration changes asked of a new leader before it committed an entry of its term. */
   readonly #waitingForOwnTermCommit = new Set<() => boolean>();
 
@@ -239,6 +274,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     this.#tickMs = tickMs;
     this.#snapshotThreshold = snapshotThreshold;
     this.#defaultTimeoutMs = timeoutMs;
+    this.#deadlines = new DeadlineQueue(timeoutMs);
     if (init.bootstrap !== undefined) this.#config = { incoming: init.bootstrap };
     // The core checks its own options (tick counts, limits, readOnly with checkQuorum): let it
     // refuse bad ones now, with its typed error, rather than at start().
@@ -322,6 +358,8 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     if (this.#stopped) throw new StoppedError('the node was stopped while starting');
 
     const core = new RaftCore({ ...this.#coreOptions(), state, bootstrap });
+    this.#durableTerm = state.hardState.term;
+    this.#durableVote = state.hardState.vote;
 
     if (state.snapshot !== undefined) {
       const { metadata, data } = state.snapshot;
@@ -379,6 +417,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     clearInterval(this.#ticker);
     this.#ticker = undefined;
     for (const operation of [...this.#operations]) operation.reject(reason);
+    this.#deadlines.clear();
     if (this.#starting !== undefined) {
       try {
         await this.#transport.stop();
@@ -487,21 +526,43 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   /** Does what one Ready asks, in the contract's order. Returns false if the node stopped meanwhile. */
   async #handle(ready: Ready): Promise<boolean> {
     const core = this.#core!;
-    // 1. Persist before anything that depends on it leaves this node.
-    if (ready.snapshot !== undefined || ready.entries.length > 0 || ready.hardState !== undefined) {
+    // 1. Persist before anything that depends on it leaves this node. A hard state that keeps the
+    // durable term and vote moved only its commit index, which Raft needs on no disk (etcd's
+    // MustSync): it is not written by itself but goes with the next write, saving an fsync per commit.
+    const hardState = ready.hardState;
+    const commitOnly = hardState !== undefined && hardState.term === this.#durableTerm && hardState.vote === this.#durableVote;
+    const mustSave = ready.snapshot !== undefined || ready.entries.length > 0 || (hardState !== undefined && !commitOnly);
+    // Raft thesis §10.2.1: a leader sends its appends before its own write, so the followers write
+    // in parallel with it. Its entries may count towards a commit meanwhile, but the driver acts on
+    // a commit (applies, answers, announces it) only after this write. Not when this Ready changes
+    // the term or the vote, or installs a snapshot, or announces a commit of the entries it writes
+    // (a leader whose own weight is a quorum commits on append).
+    const early = mustSave && ready.snapshot === undefined && (hardState === undefined || commitOnly) && announcesOnlyDurable(ready);
+    if (early) {
+      for (const message of ready.messages) if (SENT_BEFORE_WRITE.has(message.type)) this.#transport.send(message);
+    }
+    if (mustSave) {
       const batch: { -readonly [K in keyof StorageBatch]: StorageBatch[K] } = {};
       if (ready.snapshot !== undefined) batch.snapshot = ready.snapshot;
       if (ready.entries.length > 0) batch.entries = ready.entries;
-      if (ready.hardState !== undefined) batch.hardState = ready.hardState;
+      const latest = hardState ?? this.#unsavedHardState;
+      if (latest !== undefined) batch.hardState = latest;
+      this.#unsavedHardState = undefined;
       try {
         await this.#storage.save(batch);
       } catch (error) {
         throw error instanceof StorageError ? error : new StorageError('could not persist the log', { cause: error });
       }
+      if (latest !== undefined) {
+        this.#durableTerm = latest.term;
+        this.#durableVote = latest.vote;
+      }
       if (this.#stopped) return false;
+    } else if (hardState !== undefined) {
+      this.#unsavedHardState = hardState;
     }
-    // 2. Send.
-    for (const message of ready.messages) this.#transport.send(message);
+    // 2. Send (the rest).
+    for (const message of ready.messages) if (!early || !SENT_BEFORE_WRITE.has(message.type)) this.#transport.send(message);
 
     // Role and leader changes.
     if (ready.softState !== undefined) this.#reportSoftState(ready.softState.role, ready.softState.leader, ready.softState.term);
@@ -534,11 +595,14 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     }
     for (const entry of committed) {
       if (entry.index <= this.#appliedIndex) continue;
-      if (!(await this.#apply(entry))) return false;
+      const applied = this.#apply(entry);
+      if (!(applied === true || (applied !== false && (await applied)))) return false;
     }
+    this.#serveReads();
 
     // 4. Leader-side commit reports, then reads.
     for (const quorum of ready.commitQuorums) {
+      if (this.listenerCount('commitQuorum') === 0) break;
       this.#notify('commitQuorum', {
         index: quorum.index,
         term: quorum.term,
@@ -558,29 +622,50 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     return !this.#stopped;
   }
 
-  async #apply(entry: LogEntry): Promise<boolean> {
-    if (entry.type === 'normal' && entry.data.length > 0) {
-      let result: Result;
-      try {
-        result = await this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
-      } catch (error) {
-        throw asStateMachineError(error, 'apply', `the state machine could not apply the entry at index ${entry.index}`);
-      }
-      this.#appliedIndex = entry.index;
-      this.#notify('apply', { index: entry.index, term: entry.term, result });
-      const proposal = this.#proposals.get(entry.index);
-      if (proposal !== undefined) {
-        if (proposal.term === entry.term) proposal.operation.resolve({ index: entry.index, term: entry.term, result });
-        else proposal.operation.reject(new ProposalDroppedError(`another leader's entry (term ${entry.term}) committed at index ${entry.index}`));
-      }
-    } else {
+  /**
+   * Applies one committed entry and settles its proposal. Synchronous unless the state machine
+   * returns a promise: an await per entry would cost a microtask turn per entry. Returns (or
+   * resolves) false if the node stopped meanwhile.
+   */
+  #apply(entry: LogEntry): boolean | Promise<boolean> {
+    if (entry.type !== 'normal' || entry.data.length === 0) {
       // The leader's no-op, or a configuration entry: nothing for the state machine.
       this.#appliedIndex = entry.index;
       this.#proposals.get(entry.index)?.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`));
       if (entry.type === 'config') this.#settleConfigChanges(entry);
+      return !this.#stopped;
     }
-    this.#serveReads();
+    let result: Result | Promise<Result>;
+    try {
+      result = this.#stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+    } catch (error) {
+      throw asStateMachineError(error, 'apply', `the state machine could not apply the entry at index ${entry.index}`);
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (value) => {
+          this.#applied(entry, value);
+          // Reads waiting on this entry need not wait for the rest of an asynchronous batch.
+          this.#serveReads();
+          return !this.#stopped;
+        },
+        (error: unknown) => {
+          throw asStateMachineError(error, 'apply', `the state machine could not apply the entry at index ${entry.index}`);
+        },
+      );
+    }
+    this.#applied(entry, result);
     return !this.#stopped;
+  }
+
+  #applied(entry: LogEntry, result: Result): void {
+    this.#appliedIndex = entry.index;
+    if (this.listenerCount('apply') > 0) this.#notify('apply', { index: entry.index, term: entry.term, result });
+    const proposal = this.#proposals.get(entry.index);
+    if (proposal !== undefined) {
+      if (proposal.term === entry.term) proposal.operation.resolve({ index: entry.index, term: entry.term, result });
+      else proposal.operation.reject(new ProposalDroppedError(`another leader's entry (term ${entry.term}) committed at index ${entry.index}`));
+    }
   }
 
   #reportSoftState(role: Role, leader: NodeId | undefined, term: Term): void {
@@ -679,11 +764,19 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   }
 
   /** Creates an operation the node tracks until it settles (so `stop` can reject it). */
-  #track<T>(description: string, options: OperationOptions): PendingOperation<T> {
+  #track<T>(description: string | (() => string), options: OperationOptions, cleanup?: () => void): PendingOperation<T> {
     const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
-    const operation = new PendingOperation<T>(description, options, timeoutMs);
+    const operation = new PendingOperation<T>(description, options, timeoutMs, this.#deadlines);
     this.#operations.add(operation as PendingOperation<unknown>);
-    operation.onSettle(() => this.#operations.delete(operation as PendingOperation<unknown>));
+    // One closure per operation: the node's own bookkeeping and the caller's.
+    operation.onSettle(
+      cleanup === undefined
+        ? () => this.#operations.delete(operation as PendingOperation<unknown>)
+        : () => {
+            this.#operations.delete(operation as PendingOperation<unknown>);
+            cleanup();
+          },
+    );
     return operation;
   }
 
@@ -712,22 +805,29 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
    * const { index, result } = await node.propose(new TextEncoder().encode('meter-7: 12.5 kWh'), { timeoutMs: 2000 });
    * ```
    */
-  async propose(data: Uint8Array, options: OperationOptions = {}): Promise<ProposeResult<Result>> {
-    const core = this.#running('the proposal', options);
-    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array');
-    // An empty entry is the leader's no-op, which the state machine never sees.
-    if (data.length === 0) throw new InvalidArgumentError('data must not be empty: an empty entry is reserved for the leader\u2019s no-op');
-    const { index, term } = core.propose(data);
-    const operation = this.#track<ProposeResult<Result>>(`the proposal at index ${index}`, options);
-    const proposal: PendingProposal<Result> = { index, term, operation };
+  propose(data: Uint8Array, options: OperationOptions = {}): Promise<ProposeResult<Result>> {
+    // Not an async function: the caller gets the operation's own promise, without one more to adopt it.
+    let proposed: { index: Index; term: Term };
+    try {
+      const core = this.#running('the proposal', options);
+      if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array');
+      // An empty entry is the leader's no-op, which the state machine never sees.
+      if (data.length === 0) throw new InvalidArgumentError('data must not be empty: an empty entry is reserved for the leader\u2019s no-op');
+      proposed = core.propose(data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { index, term } = proposed;
     // This node lost the index to another leader and now reuses it: the older proposal is gone.
     this.#proposals.get(index)?.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten`));
-    this.#proposals.set(index, proposal);
-    this.#highestProposal = Math.max(this.#highestProposal, index);
-    operation.onSettle(() => {
+    let proposal: PendingProposal<Result> | undefined;
+    const operation = this.#track<ProposeResult<Result>>(() => `the proposal at index ${index}`, options, () => {
       if (this.#proposals.get(index) === proposal) this.#proposals.delete(index);
       if (this.#proposals.size === 0) this.#highestProposal = 0;
     });
+    proposal = { index, term, operation };
+    this.#proposals.set(index, proposal);
+    this.#highestProposal = Math.max(this.#highestProposal, index);
     this.#kick();
     return operation.promise;
   }
