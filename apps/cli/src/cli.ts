@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import { InvalidArgumentError, isGreenraftError } from '@greenraft/consensus';
 import { type CliCommand, formatHelp, parseCommandLine } from './args.js';
 import { adminCommands } from './commands/admin.js';
+import { benchCommand } from './commands/bench.js';
+import { chaosCommand } from './commands/chaos.js';
 import { clusterCommands } from './commands/cluster.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { kvCommands } from './commands/kv.js';
 import { lincheckCommand } from './commands/lincheck.js';
@@ -26,9 +29,12 @@ export const COMMANDS: readonly CliCommand[] = [
   paperCommand,
   nodeCommand,
   ...clusterCommands,
+  dashboardCommand,
   ...kvCommands,
   ...marketClusterCommands,
   ...adminCommands,
+  benchCommand,
+  chaosCommand,
 ];
 
 /** The version of this package, for `--version`. */

@@ -3,7 +3,7 @@
 // the leader reports, entries per second, and the page's event-loop lag while it runs.
 //   npm run build -w @greenraft/dashboard && node apps/dashboard/bench/in-browser.mjs [rounds]
 // Figures are for this machine at the time: re-run them on a quiet one.
-import { serveDashboard } from '../dist/serve.js';
+import { serveDashboard } from '../dist/index.js';
 import { hasChromium, launchChromium } from '../scripts/chromium.mjs';
 
 const rounds = Number(process.argv[2] ?? 20);

@@ -1,20 +1,9 @@
 /**
- * Serves the built dashboard page over HTTP, for `greenraft dashboard` and `greenraft cluster`
- * (and the dashboard's own browser tests): GET and HEAD of the page's files only, with a
+ * Serves the built dashboard page over HTTP: GET and HEAD of the page's files only, with a
  * Content-Security-Policy that lets the page reach its own origin and, in live mode, the nodes
  * it is given, and nothing else. The page reads its mode from a `greenraft-dashboard` meta tag
- * that the server writes into `index.html` from `config`.
- *
- * @example
- * ```ts
- * import { serveDashboard } from '@greenraft/dashboard';
- *
- * const server = await serveDashboard({ port: 0, config: { mode: 'live', endpoints: ['http://127.0.0.1:7101'] } });
- * console.log(`dashboard at ${server.url}`);
- * await server.close();
- * ```
- *
- * @packageDocumentation
+ * that the server writes into `index.html` from `config`. Given a `control` backend, the same
+ * server answers the control API at `/v1/control` (./control/api.ts).
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
@@ -22,12 +11,19 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@greenraft/consensus';
+import { type DashboardControl, controlApiHandler } from './control/api.js';
+import { CONTROL_PATH } from './control/protocol.js';
 
 /** What the page shows: a cluster inside it, or the nodes of a running cluster. */
 export interface DashboardPageConfig {
   readonly mode: 'in-browser' | 'live';
   /** Live mode: every node's client URL (`http://host:port`). */
   readonly endpoints?: readonly string[];
+  /**
+   * Live mode: the server also answers the control API (a supervisor of the node processes);
+   * the page takes the token from its address (`#token=…`).
+   */
+  readonly control?: boolean;
 }
 
 /** Options of {@link serveDashboard}. */
@@ -52,6 +48,12 @@ export interface ServeDashboardInit {
    * @default none: the page runs its in-browser cluster
    */
   config?: DashboardPageConfig;
+  /**
+   * The controls of a supervisor of the node processes, answered at `/v1/control` with a bearer
+   * token (live mode only; `config.control` is then set for the page).
+   * @default none: the server serves the page's files only
+   */
+  control?: DashboardControl;
 }
 
 /** A running dashboard server. */
@@ -74,7 +76,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-/** The built page next to this module, once the app is built (`dist/serve.js` beside `dist/page/`). */
+/** The built page next to this module, once the app is built (`dist/index.js` beside `dist/page/`). */
 export const BUILT_PAGE = fileURLToPath(new URL('./page/', import.meta.url));
 
 function checkConfig(config: DashboardPageConfig | undefined): DashboardPageConfig | undefined {
@@ -85,7 +87,8 @@ function checkConfig(config: DashboardPageConfig | undefined): DashboardPageConf
     throw new InvalidArgumentError('serveDashboard: config.endpoints must be http(s) or ws(s) URLs');
   }
   if (config.mode === 'live' && endpoints.length === 0) throw new InvalidArgumentError('serveDashboard: live mode needs at least one endpoint');
-  return { mode: config.mode, endpoints: [...endpoints] };
+  if (config.control !== undefined && typeof config.control !== 'boolean') throw new InvalidArgumentError('serveDashboard: config.control must be a boolean');
+  return { mode: config.mode, endpoints: [...endpoints], ...(config.control === true ? { control: true } : {}) };
 }
 
 /** `connect-src`: the page's origin, and each node's origin in both its HTTP and WebSocket forms. */
@@ -105,7 +108,11 @@ function connectSources(config: DashboardPageConfig | undefined): string {
  * @throws {@link InvalidArgumentError} for a bad `config`, a bad port or a root without `index.html`.
  */
 export async function serveDashboard(init: ServeDashboardInit = {}): Promise<DashboardServer> {
-  const config = checkConfig(init.config);
+  let config = checkConfig(init.config);
+  if (init.control !== undefined) {
+    if (config?.mode !== 'live') throw new InvalidArgumentError('serveDashboard: control needs config.mode live');
+    config = { ...config, control: true };
+  }
   const port = init.port ?? 0;
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new InvalidArgumentError('serveDashboard: port must be an integer in [0, 65535]');
   const root = await realpath(resolve(init.root ?? BUILT_PAGE)).catch(() => undefined);
@@ -140,15 +147,19 @@ export async function serveDashboard(init: ServeDashboardInit = {}): Promise<Das
     response.end(head ? undefined : bytes);
   };
 
+  let bound = { host: init.host ?? '127.0.0.1', port: 0 };
+  const control = init.control === undefined ? undefined : controlApiHandler(init.control, () => bound);
+
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const head = request.method === 'HEAD';
-    if (request.method !== 'GET' && !head) return answer(response, 405, 'method not allowed\n', 'text/plain; charset=utf-8', head, { Allow: 'GET, HEAD' });
     let path: string;
     try {
       path = decodeURIComponent(new URL(request.url ?? '/', 'http://dashboard').pathname);
     } catch {
       return answer(response, 400, 'bad path\n', 'text/plain; charset=utf-8', head);
     }
+    if (control !== undefined && (path === CONTROL_PATH || path.startsWith(`${CONTROL_PATH}/`))) return control(request, response, path);
+    if (request.method !== 'GET' && !head) return answer(response, 405, 'method not allowed\n', 'text/plain; charset=utf-8', head, { Allow: 'GET, HEAD' });
     if (path.includes('\0')) return answer(response, 400, 'bad path\n', 'text/plain; charset=utf-8', head);
     const relative = path.endsWith('/') ? `${path}index.html` : path;
     const file = resolve(root, `.${relative}`);
@@ -181,6 +192,7 @@ export async function serveDashboard(init: ServeDashboardInit = {}): Promise<Das
     });
   });
   const address = server.address() as AddressInfo;
+  bound = { host: address.address, port: address.port };
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shown}:${address.port}/`,

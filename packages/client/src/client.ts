@@ -123,6 +123,7 @@ class Client implements GreenraftClient {
     this.market = {
       submit: (transaction, options) => this.submit(transaction, options),
       query: (what, options) => this.marketQuery(what, options),
+      submitOwn: (transaction, options) => this.submitOwn(transaction, options),
     };
     this.admin = {
       addMember: (member, options) => this.addMember(member, options),
@@ -135,6 +136,7 @@ class Client implements GreenraftClient {
         if (typeof to !== 'string' || to === '') throw new InvalidArgumentError('to must be a node id');
         return this.call({ op: 'cluster.transferLeader', fields: { to }, write: true, check: anyObject, context: `transfer leadership to ${to}` }, options) as Promise<JsonValue>;
       },
+      setScoring: (name, version, params, options) => this.setScoring(name, version, params, options),
     };
   }
 
@@ -271,6 +273,23 @@ class Client implements GreenraftClient {
     ) as Promise<SubmitResult>;
   }
 
+  private async submitOwn(transaction: Readonly<Record<string, unknown>>, options?: WriteOptions): Promise<SubmitResult> {
+    if (typeof transaction !== 'object' || transaction === null || Array.isArray(transaction)) throw new InvalidArgumentError('transaction must be an unsigned transaction object');
+    if (typeof transaction.type !== 'string') throw new InvalidArgumentError('transaction.type must name a market transaction');
+    if ('signer' in transaction || 'nonce' in transaction) throw new InvalidArgumentError('transaction must not carry signer or nonce: the node signs as itself, with its next nonce');
+    return this.call(
+      {
+        op: 'market.submitOwn',
+        fields: { transaction },
+        write: true,
+        keyed: true,
+        check: (r) => checkResult(r, { index: 'number', receipt: 'any' }, 'market.submitOwn'),
+        context: `own ${transaction.type}`,
+      },
+      options,
+    ) as Promise<SubmitResult>;
+  }
+
   private async marketQuery(what: MarketQuery, options: MarketQueryOptions = {}): Promise<JsonValue> {
     if (!MARKET_QUERIES.includes(what)) throw new InvalidArgumentError(`unknown market query '${String(what)}': expected ${MARKET_QUERIES.join(', ')}`);
     const fields: Record<string, unknown> = { what };
@@ -322,6 +341,14 @@ class Client implements GreenraftClient {
     }
     if (total <= 0) throw new InvalidArgumentError('weights must have a positive total');
     return this.call({ op: 'cluster.setWeights', fields: { weights: { ...weights } }, write: true, check: anyObject, context: 'set weights' }, options) as Promise<JsonValue>;
+  }
+
+  private async setScoring(name: string, version: string, params: Readonly<Record<string, unknown>> | undefined, options?: CallOptions): Promise<JsonValue> {
+    if (typeof name !== 'string' || name === '' || utf8Length(name) > 128) throw new InvalidArgumentError('name must name a scoring strategy (1 to 128 bytes)');
+    if (typeof version !== 'string' || version === '' || utf8Length(version) > 64) throw new InvalidArgumentError('version must be a string of 1 to 64 bytes');
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw new InvalidArgumentError('params must be an object: the parameters of the strategy');
+    const fields = params === undefined ? { name, version } : { name, version, params: { ...params } };
+    return this.call({ op: 'cluster.setScoring', fields, write: true, check: anyObject, context: `set scoring ${name}@${version}` }, options) as Promise<JsonValue>;
   }
 
   /** One call: attempts until a result, a definite error, the deadline, the signal or the attempt bound. */

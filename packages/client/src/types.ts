@@ -139,6 +139,15 @@ export interface MarketCalls {
    * `@greenraft/client/market` signs and submits in one call.
    */
   submit(transaction: object, options?: WriteOptions): Promise<SubmitResult>;
+  /**
+   * Asks the connected node to sign `transaction` (a market transaction without `signer` and
+   * `nonce`, as JSON) as itself, with its own participant key (`market.participantKeyFile`), and
+   * submit it (`market.submitOwn`). The node's key never leaves it: this is how a node's operator
+   * trades as that node. Create the client with `followLeader: false` and that node's endpoint
+   * only, since the node that answers is the one that signs. A node without a participant key
+   * rejects with `BadRequestError`; a refused transaction with `RejectedError`.
+   */
+  submitOwn(transaction: Readonly<Record<string, unknown>>, options?: WriteOptions): Promise<SubmitResult>;
   /** Reads replicated market state (`balances`, `ledger` blocks, ...), as the node's market answers it. */
   query(what: MarketQuery, options?: MarketQueryOptions): Promise<JsonValue>;
 }
@@ -158,6 +167,14 @@ export interface AdminCalls {
   setWeights(weights: Readonly<Record<string, number>>, options?: CallOptions): Promise<JsonValue>;
   /** Asks the leader to hand leadership to `to`; resolves with the node's answer (`{ leader }`). */
   transferLeader(to: string, options?: CallOptions): Promise<JsonValue>;
+  /**
+   * Puts a scoring strategy in force in a market cluster (`cluster.setScoring`): a replicated
+   * entry, so every node scores the next weight epochs with it. `name` and `version` name a
+   * strategy every node has (built in: `paper` and `uniform`, version `1`); `params` are its
+   * parameters. Resolves with the node's answer (`{ scoring, index }`); an unknown strategy is
+   * `BadRequestError`.
+   */
+  setScoring(name: string, version: string, params?: Readonly<Record<string, unknown>>, options?: CallOptions): Promise<JsonValue>;
 }
 
 /** The topics `subscribe` takes. */

@@ -173,7 +173,7 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
       voterWeights: () => this.#node?.status().config.incoming.voters ?? new Map(),
       term: () => this.#term,
       commitIndex: () => this.#node?.status().commitIndex ?? 0,
-      appliedIndex: () => this.state.appliedIndex,
+      appliedIndex: () => this.#appliedIndex(),
       sessions: () => this.state.sessions.size,
     });
     this.state = new ServerStateMachine({
@@ -623,7 +623,7 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
     const node = this.#node;
     if (node === undefined) return false;
     const status = node.status();
-    if (status.role !== 'leader' || status.commitIndex < this.#leaderReadyIndex || this.state.appliedIndex < status.commitIndex) return false;
+    if (status.role !== 'leader' || status.commitIndex < this.#leaderReadyIndex || this.#appliedIndex() < status.commitIndex) return false;
     const heard = (id: NodeId) => id === this.id || status.progress?.get(id)?.recentActive === true;
     const quorum = (voters: ReadonlyMap<NodeId, number>) => {
       let total = 0;
@@ -668,7 +668,7 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
       leader: leader?.id ?? null,
       leaderUrl: leader?.url ?? null,
       commitIndex: status?.commitIndex ?? 0,
-      appliedIndex: this.state.appliedIndex,
+      appliedIndex: this.#appliedIndex(),
       lastIndex: status?.lastIndex ?? 0,
       config: status === undefined ? null : clusterConfigJSON(status.config),
       members: directory,
@@ -682,6 +682,15 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
             market: { round: market.round(), head: market.ledgerHead() },
           }),
     };
+  }
+
+  /**
+   * The highest log index this node has applied: the engine's count, which includes the entries
+   * the state machine never sees (a new leader's no-op, configuration entries), so it reaches the
+   * commit index once everything committed is applied.
+   */
+  #appliedIndex(): number {
+    return Math.max(this.#node?.status().appliedIndex ?? 0, this.state.appliedIndex);
   }
 
   #canScore(): boolean {
@@ -733,13 +742,14 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
   readiness(): { ready: boolean; checks: Record<string, unknown> } {
     const status = this.#node?.status();
     const commitIndex = status?.commitIndex ?? 0;
-    const lag = Math.max(0, commitIndex - this.state.appliedIndex);
+    const appliedIndex = this.#appliedIndex();
+    const lag = Math.max(0, commitIndex - appliedIndex);
     const checks = {
       phase: this.#phase,
       storage: this.#storage !== undefined && this.#storage.failure === undefined && this.#phase === 'running',
       leader: this.#leader ?? null,
       removed: this.#removed,
-      applied: { commitIndex, appliedIndex: this.state.appliedIndex, lag, maxApplyLag: this.config.readiness.maxApplyLag },
+      applied: { commitIndex, appliedIndex, lag, maxApplyLag: this.config.readiness.maxApplyLag },
     };
     const ready = checks.storage && this.#leader !== undefined && !this.#removed && lag <= this.config.readiness.maxApplyLag;
     return { ready, checks };

@@ -85,20 +85,38 @@ function mapToObject(map: ReadonlyMap<string, number> | undefined): Record<strin
   return map === undefined ? null : Object.fromEntries(map);
 }
 
-/** A receipt as JSON: a settled round is summarised by its number, scores and vote weights. */
-export function receiptJSON(receipt: TransactionReceipt): Record<string, unknown> {
+/**
+ * A receipt as JSON. A settled round carries its number, scores and vote weights, and its
+ * settlement (eq. 26–34): every contract's money, penalties and allocation with the volumes
+ * contracted and metered (read from `market`, the same on every replica), and every node's outcome.
+ */
+export function receiptJSON(receipt: TransactionReceipt, market?: PowerMarket): Record<string, unknown> {
   const { round, ...rest } = receipt;
-  return round === undefined ? { ...rest } : { ...rest, round: { round: round.round, scores: mapToObject(round.scores), voteWeights: mapToObject(round.voteWeights) } };
+  if (round === undefined) return { ...rest };
+  const { settlement } = round;
+  const contracts = settlement.contracts.map((contract) => {
+    const held = market?.contract(contract.id);
+    return { ...contract, contractedKWh: held?.contractedKWh ?? null, generatedKWh: held?.generatedKWh ?? null, consumedKWh: held?.consumedKWh ?? null };
+  });
+  return {
+    ...rest,
+    round: {
+      round: round.round,
+      scores: mapToObject(round.scores),
+      voteWeights: mapToObject(round.voteWeights),
+      settlement: { totalContractedKWh: settlement.totalContractedKWh, gridBalanceChange: settlement.gridBalanceChange, contracts, nodes: settlement.nodes.map((node) => ({ ...node })) },
+    },
+  };
 }
 
-function marketOutcome(result: ApplyResult, single: boolean): EntryOutcome {
+function marketOutcome(result: ApplyResult, single: boolean, market: PowerMarket): EntryOutcome {
   const outcomes = result.outcomes.map((outcome) =>
-    outcome.accepted ? { accepted: true, receipt: receiptJSON(outcome.receipt) } : { accepted: false, error: { code: outcome.error.code, message: outcome.error.message } },
+    outcome.accepted ? { accepted: true, receipt: receiptJSON(outcome.receipt, market) } : { accepted: false, error: { code: outcome.error.code, message: outcome.error.message } },
   );
   if (single && result.outcomes.length === 1) {
     const only = result.outcomes[0]!;
     if (!only.accepted) return refused('REJECTED', only.error.message, only.error.code);
-    return { ok: true, value: { block: result.block ?? null, receipt: receiptJSON(only.receipt) } };
+    return { ok: true, value: { block: result.block ?? null, receipt: receiptJSON(only.receipt, market) } };
   }
   return { ok: true, value: { block: result.block ?? null, outcomes } };
 }
@@ -218,7 +236,7 @@ export class ServerStateMachine extends EventEmitter<ServerStateEvents> implemen
         for (const outcome of result.outcomes) {
           if (outcome.accepted && outcome.receipt.contractId !== undefined) this.contractIds.push(outcome.receipt.contractId);
         }
-        return marketOutcome(result, header.op === 'market');
+        return marketOutcome(result, header.op === 'market', this.market);
       }
       case 'member.put':
         this.members.set(header.id, { peerUrl: header.peerUrl, clientUrl: header.clientUrl });

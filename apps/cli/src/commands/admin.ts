@@ -143,7 +143,7 @@ export const adminSetWeightsSpec = commandSpec({
   ].join('\n'),
   options: { ...clusterOptions },
   positionals: [{ name: 'WEIGHTS', help: 'ID=W[,ID=W…], e.g. n1=3,n2=2,n3=1' }],
-  examples: ['greenraft admin set-weights n1=3,n2=2,n3=1'],
+  examples: ['greenraft admin set-weights n1=2,n2=2,n3=1'],
   exitStatus: EXIT_STATUS,
 });
 

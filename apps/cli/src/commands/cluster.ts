@@ -1,30 +1,29 @@
 /**
  * `greenraft cluster init|start` and `greenraft cluster --nodes N`: a local cluster of node
  * processes on loopback. `init` writes one validated configuration per node (with a fresh
- * cluster secret, and participant keys for a market cluster); `start` runs them as child
- * processes, prints their endpoints, reports (and never restarts) a node that dies, and stops
- * every one on Ctrl-C or SIGTERM; the bare command does both in a temporary directory.
+ * cluster secret, and participant keys for a market cluster); `start` runs them under the
+ * supervisor (../supervisor): child processes behind per-link proxies, the dashboard and its
+ * control API, trading rounds for a market cluster; it prints their endpoints, reports (and
+ * never restarts) a node that dies, and stops every one on Ctrl-C or SIGTERM; the bare command
+ * does both in a temporary directory, removed when it stops.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { generateParticipantKeys } from '@greenraft/power-market';
 import { parseServerConfig, type ServerConfigInput } from '@greenraft/server';
-import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, optionalIntegerOption, type ParsedCommandLine } from '../args.js';
-import { print, printError } from '../io.js';
+import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, millisecondsOption, optionalIntegerOption, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { stablePorts } from '../chaos/nodes.js';
+import { print } from '../io.js';
+import { superviseCluster } from '../supervisor/supervisor.js';
 import { requiredText } from './node.js';
 
 /** The file `init` writes and `start` reads: the nodes of the cluster. */
 export const MANIFEST = 'cluster.json';
 const HOST = '127.0.0.1';
-/** How long `start` waits for a node to answer /livez, and for a node to stop after SIGTERM. */
-const START_PATIENCE_MS = 30_000;
-const STOP_PATIENCE_MS = 15_000;
 
 /** One node of a local cluster, as `init` prints it. */
 export interface ClusterNode {
@@ -70,7 +69,9 @@ export async function initCluster(init: ClusterInit): Promise<ClusterNode[]> {
   const dir = resolve(init.dir);
   if (existsSync(join(dir, MANIFEST))) throw new InvalidArgumentError(`--dir ${init.dir} already holds a cluster (${MANIFEST}); choose another directory`);
   if (init.basePort !== undefined && init.basePort + 2 * init.nodes - 1 > 65_535) throw new InvalidArgumentError(`--base-port ${init.basePort} leaves no room for ${init.nodes} nodes (2 ports each)`);
-  const ports = init.basePort === undefined ? await freePorts(2 * init.nodes) : Array.from({ length: 2 * init.nodes }, (_, i) => init.basePort! + i);
+  // Free ports below the ephemeral range: a node restarted on its data directory binds them again,
+  // and a port of that range could meanwhile be taken by an outgoing connection.
+  const ports = init.basePort === undefined ? await stablePorts(2 * init.nodes, Math.random) : Array.from({ length: 2 * init.nodes }, (_, i) => init.basePort! + i);
   const ids = Array.from({ length: init.nodes }, (_, i) => `n${i + 1}`);
   const peers = Object.fromEntries(ids.map((id, i) => [id, { peerUrl: `ws://${HOST}:${ports[2 * i]}`, clientUrl: `http://${HOST}:${ports[2 * i + 1]}` }]));
   const clusterId = `greenraft-${randomBytes(4).toString('hex')}`;
@@ -127,111 +128,71 @@ export function readManifest(dir: string): ClusterNode[] {
   });
 }
 
-/** The CLI's entry point, which each node process runs (`dist/bin.js`, from the source tree in tests). */
-function cliEntry(): string {
-  const here = import.meta.url;
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/bin.js' : './bin.js', here));
+/** What `start` does besides running the nodes. */
+export interface StartOptions {
+  /** Serve the dashboard and its control API. */
+  readonly dashboard: boolean;
+  readonly dashboardHost: string;
+  /** 0: a free port. */
+  readonly dashboardPort: number;
+  /** A trading round every this many ms (market clusters); 0: only when asked. */
+  readonly roundEvery: number;
+  /** Stop after this many seconds; undefined: until Ctrl-C. */
+  readonly stopAfter: number | undefined;
 }
 
-interface RunningNode extends ClusterNode {
-  readonly child: ChildProcess;
-  readonly log: string;
-  exited: boolean;
-}
-
-async function answersLivez(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/livez`, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
+/** The defaults of {@link StartOptions}: a dashboard on a free loopback port, rounds only when asked, run until Ctrl-C. */
+export const DEFAULT_START: StartOptions = { dashboard: true, dashboardHost: HOST, dashboardPort: 0, roundEvery: 0, stopAfter: undefined };
 
 /**
- * Runs the cluster in `dir` until SIGINT or SIGTERM: one child process per node, logs in
- * `dir/logs`. Resolves with the exit code: 0 when every node ran until it was stopped, 1 when a
+ * Runs the cluster in `dir` until SIGINT or SIGTERM (or `stopAfter`): one child process per node,
+ * logs in `dir/logs`, the nodes' run-time configurations (peers through the proxies) in
+ * `dir/run`. Resolves with the exit code: 0 when every node ran until it was stopped, 1 when a
  * node died (it is reported at once, and not restarted) or could not start.
  */
-export async function startCluster(dir: string): Promise<number> {
-  const nodes = readManifest(dir);
-  const logs = join(resolve(dir), 'logs');
-  mkdirSync(logs, { recursive: true });
-  const entry = cliEntry();
-  let stopping = false;
-  let died = 0;
-  let finish!: () => void;
-  const allExited = new Promise<void>((resolveExited) => {
-    finish = resolveExited;
+export async function startCluster(dir: string, options: StartOptions = DEFAULT_START): Promise<number> {
+  return superviseCluster({
+    dir,
+    nodes: readManifest(dir),
+    dashboard: options.dashboard,
+    dashboardHost: options.dashboardHost,
+    dashboardPort: options.dashboardPort,
+    roundEveryMs: options.roundEvery,
+    ...(options.stopAfter === undefined ? {} : { stopAfterMs: options.stopAfter * 1000 }),
   });
-  const running: RunningNode[] = nodes.map((node) => {
-    const log = join(logs, `${node.id}.log`);
-    const fd = openSync(log, 'a');
-    const child = spawn(process.execPath, [entry, 'node', '--config', node.config], { stdio: ['ignore', fd, fd, 'ipc'], env: process.env });
-    closeSync(fd);
-    const started: RunningNode = { ...node, child, log, exited: false };
-    child.once('exit', (code, signal) => {
-      started.exited = true;
-      if (!stopping) {
-        died++;
-        printError(`greenraft cluster: node ${node.id} (pid ${child.pid}) exited ${signal === null ? `with code ${code}` : `on ${signal}`}; it is not restarted (log: ${log})`);
-      }
-      if (running.every((other) => other.exited)) finish();
-    });
-    child.on('error', (error) => printError(`greenraft cluster: node ${node.id}: ${error.message}`));
-    return started;
-  });
+}
 
-  const stopAll = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    for (const node of running) if (!node.exited) node.child.kill('SIGTERM');
-    const deadline = setTimeout(() => {
-      for (const node of running) {
-        if (node.exited) continue;
-        printError(`greenraft cluster: node ${node.id} (pid ${node.child.pid}) did not stop within ${STOP_PATIENCE_MS} ms; killing it`);
-        node.child.kill('SIGKILL');
-      }
-    }, STOP_PATIENCE_MS);
-    await allExited;
-    clearTimeout(deadline);
+/** An option naming a host to listen on. */
+function hostOption(init: { value: string; help: string; default: string }): OptionSpec<string> {
+  return {
+    value: init.value,
+    help: init.help,
+    defaultText: init.default,
+    parse: (text, flag) => {
+      if (text === undefined) return init.default;
+      if (!/^[A-Za-z0-9.:[\]-]{1,253}$/.test(text)) throw new InvalidArgumentError(`${flag} takes a host name or address, not '${text}'`);
+      return text;
+    },
   };
-  const onSignal = () => void stopAll();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const deadline = performance.now() + START_PATIENCE_MS;
-    for (const node of running) {
-      while (!(await answersLivez(node.http))) {
-        if (node.exited || stopping || performance.now() > deadline) {
-          if (!node.exited && !stopping) printError(`greenraft cluster: node ${node.id} did not come up within ${START_PATIENCE_MS} ms (log: ${node.log})`);
-          await stopAll();
-          return 1;
-        }
-        await new Promise((resolveWait) => setTimeout(resolveWait, 100));
-      }
-    }
-    print(
-      JSON.stringify({
-        dir: resolve(dir),
-        nodes: running.map((node) => ({ id: node.id, pid: node.child.pid, http: node.http, ws: `${node.http.replace(/^http/, 'ws')}/v1/ws`, peer: node.peer, config: node.config, log: node.log })),
-      }),
-    );
-    printError(`greenraft cluster: ${running.length} nodes running; Ctrl-C stops them all`);
-    await allExited;
-    return died > 0 ? 1 : 0;
-  } finally {
-    await stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+}
+
+/** The options of `start` and of the bare command. */
+const runOptions = {
+  noDashboard: booleanOption({ help: 'serve no dashboard (and no control API)' }),
+  dashboardHost: hostOption({ value: 'HOST', help: 'where the dashboard and its control API listen (the token guards the API; keep it on loopback)', default: HOST }),
+  dashboardPort: integerOption({ value: 'P', help: 'the dashboard\u2019s port; 0: a free one', min: 0, max: 65_535, default: 0 }),
+  roundEvery: millisecondsOption({ value: 'MS', help: 'a market cluster runs a trading round every MS milliseconds; 0: only when the dashboard asks', default: 0 }),
+  stopAfter: optionalIntegerOption({ value: 'S', help: 'stop by itself after S seconds (default: run until Ctrl-C)', min: 1, max: 31_536_000 }),
+} as const;
+
+function startOptions(options: ParsedCommandLine<typeof runOptions>['options']): StartOptions {
+  return { dashboard: !options.noDashboard, dashboardHost: options.dashboardHost, dashboardPort: options.dashboardPort, roundEvery: options.roundEvery, stopAfter: options.stopAfter };
 }
 
 const sharedOptions = {
   weighted: booleanOption({ help: 'weighted Raft (every node weighs 1 at first; a market cluster takes its weights from the market)' }),
   stateMachine: choiceOption({ value: 'kv|market', help: 'the replicated state machine', values: ['kv', 'market'], default: 'kv' }),
-  basePort: optionalIntegerOption({ value: 'P', help: 'node i (from 0) listens on ports P+2i (peers) and P+2i+1 (clients); default: free ports the OS picks', min: 1, max: 65_534 }),
+  basePort: optionalIntegerOption({ value: 'P', help: 'node i (from 0) listens on ports P+2i (peers) and P+2i+1 (clients); default: free ports', min: 1, max: 65_534 }),
 } as const;
 
 /** The table of `greenraft cluster init`. */
@@ -241,8 +202,9 @@ export const clusterInitSpec = commandSpec({
   description: [
     'Writes into DIR one validated configuration per node (n1.json … nN.json), a fresh cluster secret',
     '(cluster.secret, mode 0600), cluster.json (the nodes), and for a market cluster one participant key',
-    'per node (keys/nI.pem, mode 0600). Every node listens on loopback; without --base-port the OS picks',
-    'free ports, so two clusters on one machine never collide. Prints {"nodes":[{"id","config","http"}]}.',
+    'per node (keys/nI.pem, mode 0600). Every node listens on loopback; without --base-port it picks ports',
+    'that are free (below the ephemeral range), so two clusters on one machine never collide. Prints',
+    '{"nodes":[{"id","config","http"}]}.',
   ].join('\n'),
   options: {
     nodes: integerOption({ value: 'N', help: 'cluster size', min: 1, max: 15, default: 3 }),
@@ -253,28 +215,40 @@ export const clusterInitSpec = commandSpec({
   exitStatus: '0 written, 2 bad arguments (or DIR already holds a cluster).',
 });
 
+const RUN_DESCRIPTION = [
+  'The supervisor keeps the node processes: each node reaches its peers through a TCP proxy per directed',
+  'link (so links can be cut), and a node that dies is reported on stderr and not restarted. It serves',
+  'the dashboard (a web page, live from the nodes) with a control API beside it: crash (SIGKILL) and',
+  'restart a node, cut and heal links, and in a market cluster propose trades, run trading rounds (each',
+  'node signs its own transactions with its participant key) and change the scoring strategy. The API',
+  'listens on loopback and wants the token in the printed address (…/#token=…); open that address in a',
+  'browser. The first time a market cluster trades (the dashboard opens, a round or a trade is asked',
+  'for, or --round-every starts), it registers its nodes as participants unless the market has some',
+  'already (about three in five generate, the rest consume); with --round-every it trades by itself,',
+  'one line per round on stderr.',
+  '',
+  'Once every node runs it prints {"dir","nodes":[{"id","pid","http","ws","peer","config","log"}],"dashboard"}',
+  'on stdout (on a terminal, a line per node instead). Ctrl-C or SIGTERM (or --stop-after) stops every',
+  'node gracefully (SIGKILL after 15 s, or at a second Ctrl-C) and leaves no process behind.',
+].join('\n');
+
 /** The table of `greenraft cluster start`. */
 export const clusterStartSpec = commandSpec({
   name: 'cluster start',
-  summary: 'run the nodes of a cluster written by cluster init, until Ctrl-C',
-  description: [
-    'Runs every node of the cluster in DIR as a child process (greenraft node --config …), logs in',
-    'DIR/logs, and prints {"dir","nodes":[{"id","pid","http","ws","peer","config","log"}]} once every node',
-    'answers /livez. A node that dies is reported on stderr and not restarted. Ctrl-C or SIGTERM stops',
-    'every node gracefully (SIGKILL after 15 s) and leaves no process behind.',
-  ].join('\n'),
-  options: { dir: requiredText({ value: 'DIR', help: 'a directory written by greenraft cluster init' }) },
-  examples: ['greenraft cluster start --dir ./cluster'],
+  summary: 'run the nodes of a cluster written by cluster init, with the dashboard, until Ctrl-C',
+  description: ['Runs every node of the cluster in DIR as a child process (greenraft node --config …), logs in', 'DIR/logs, their configurations with the proxies in DIR/run.', '', RUN_DESCRIPTION].join('\n'),
+  options: { dir: requiredText({ value: 'DIR', help: 'a directory written by greenraft cluster init' }), ...runOptions },
+  examples: ['greenraft cluster start --dir ./cluster', 'greenraft cluster start --dir ./market --round-every 3000'],
   exitStatus: '0 every node ran until stopped, 1 a node died or did not start, 2 bad arguments.',
 });
 
 /** The table of `greenraft cluster`. */
 export const clusterSpec = commandSpec({
   name: 'cluster',
-  summary: 'init and start a local cluster in a temporary directory (removed on exit)',
-  description: 'cluster init into a temporary directory, then cluster start on it; the directory is removed when the cluster stops.',
-  options: { nodes: integerOption({ value: 'N', help: 'cluster size', min: 1, max: 15, default: 5 }), ...sharedOptions },
-  examples: ['greenraft cluster --nodes 5', 'greenraft cluster --nodes 5 --weighted --state-machine market'],
+  summary: 'init and start a local cluster in a temporary directory (removed on exit), with the dashboard',
+  description: ['cluster init into a temporary directory, then cluster start on it; the directory is removed when the', 'cluster stops. What npm start runs in the repository: a weighted power market of 5 nodes trading every 3 s.', '', RUN_DESCRIPTION].join('\n'),
+  options: { nodes: integerOption({ value: 'N', help: 'cluster size', min: 1, max: 15, default: 5 }), ...sharedOptions, ...runOptions },
+  examples: ['greenraft cluster --nodes 5', 'greenraft cluster --nodes 5 --weighted --state-machine market --round-every 3000'],
   exitStatus: '0 every node ran until stopped, 1 a node died or did not start, 2 bad arguments.',
 });
 
@@ -285,14 +259,14 @@ async function runClusterInit({ options }: ParsedCommandLine<typeof clusterInitS
 }
 
 async function runClusterStart({ options }: ParsedCommandLine<typeof clusterStartSpec.options>): Promise<number> {
-  return startCluster(options.dir);
+  return startCluster(options.dir, startOptions(options));
 }
 
 async function runCluster({ options }: ParsedCommandLine<typeof clusterSpec.options>): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'greenraft-cluster-'));
   try {
     await initCluster({ ...options, dir });
-    return await startCluster(dir);
+    return await startCluster(dir, startOptions(options));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -171,7 +171,7 @@ export const kvCasSpec = commandSpec({
     to: optionalText({ value: 'VALUE', help: 'the new value (required)' }),
   },
   positionals: [{ name: 'KEY', help: 'the key' }],
-  examples: ['greenraft kv cas meter-7 --from 12.5 --to 13.0', 'greenraft kv cas lock/settlement --absent --to n1 --json'],
+  examples: ['greenraft kv cas meter-7 --from 12.5 --to 13.0', 'greenraft kv cas lock-settlement --absent --to n1 --json'],
   exitStatus: `0 swapped, 1 not swapped: the value was not --from, or not absent (nothing changed), ${EXIT_2}`,
 });
 

@@ -92,6 +92,13 @@ export interface ClusterControls {
   transferLeadership(to: NodeId): Promise<void>;
 }
 
+/**
+ * The controls a supervisor of the node processes provides to a live page (crash a process, cut a
+ * link, sign trades and run rounds with the participants' keys): any of them, each as
+ * {@link ClusterControls} defines it.
+ */
+export type ControlBackend = Partial<Pick<ClusterControls, 'crash' | 'restart' | 'partition' | 'heal' | 'proposeTrade' | 'runRound' | 'setScoring'>>;
+
 /** A source of events and the controls of the cluster they come from. */
 export interface DataSource {
   /** `in-browser`: a cluster in this page; `live`: nodes over the client WebSocket protocol. */

@@ -173,7 +173,8 @@ export class ControlsView {
     const ids = nodes.map((node) => node.id);
     setOptions(this.#linkA, ids);
     setOptions(this.#linkB, ids);
-    if (this.#linkB.selectedIndex === 0 && this.#linkA.selectedIndex === 0 && ids.length > 1) this.#linkB.selectedIndex = 1;
+    // Two different nodes by default (nodes of a live cluster report one by one, so the options grow).
+    if (this.#linkA.value === this.#linkB.value && ids.length > 1 && document.activeElement !== this.#linkB) this.#linkB.value = ids.find((id) => id !== this.#linkA.value)!;
     setOptions(this.#leader, ids);
     setText(this.#strategy, `In force: ${model.strategy() ?? 'not reported yet'}`);
   }

@@ -45,7 +45,8 @@ describe('the live source', () => {
   it('shows every node, the leader, commit quorums and the market, from the subscriptions', async () => {
     const model = new DashboardModel();
     const source = liveSource({ endpoints: urls, reconnectMs: 100 });
-    expect(source.controls.supported).toEqual(new Set(['transferLeadership']));
+    // Without a supervisor: what the nodes' client API offers.
+    expect(source.controls.supported).toEqual(new Set(['transferLeadership', 'setScoring', 'proposeTrade', 'runRound']));
     await source.start((event) => model.apply(event));
     try {
       const leader = await until(() => model.leader(), 'a leader');
@@ -99,13 +100,27 @@ describe('the live source', () => {
   it('hands process controls to a backend, and refuses them without one', async () => {
     const bare = liveSource({ endpoints: urls });
     await expect(bare.controls.crash('n1')).rejects.toBeInstanceOf(UnsupportedControlError);
-    await expect(bare.controls.runRound()).rejects.toThrow(/needs a supervisor/);
+    await expect(bare.controls.partition('n1', 'n2')).rejects.toThrow(/needs a supervisor/);
+    // Not started: no node is up to trade through.
+    await expect(bare.controls.runRound()).rejects.toThrow(/no node is up/);
     const calls: string[] = [];
-    const supervised = liveSource({ endpoints: urls, backend: { crash: async (node) => void calls.push(`crash ${node}`), heal: async () => void calls.push('heal') } });
-    expect([...supervised.controls.supported].sort()).toEqual(['crash', 'heal', 'transferLeadership']);
+    const supervised = liveSource({
+      endpoints: urls,
+      backend: {
+        crash: async (node) => void calls.push(`crash ${node}`),
+        heal: async () => void calls.push('heal'),
+        runRound: async () => {
+          calls.push('round');
+          return { round: 7, contracts: 3, index: 99 };
+        },
+      },
+    });
+    expect([...supervised.controls.supported].sort()).toEqual(['crash', 'heal', 'proposeTrade', 'runRound', 'setScoring', 'transferLeadership']);
     await supervised.controls.crash('n2');
     await supervised.controls.heal();
-    expect(calls).toEqual(['crash n2', 'heal']);
+    // The supervisor runs the rounds when it offers to.
+    expect(await supervised.controls.runRound()).toEqual({ round: 7, contracts: 3, index: 99 });
+    expect(calls).toEqual(['crash n2', 'heal', 'round']);
     expect(() => liveSource({ endpoints: [] })).toThrow(InvalidArgumentError);
     expect(() => liveSource({ endpoints: ['ftp://node'] })).toThrow(/http\(s\):\/\/ or ws\(s\):\/\//);
   });

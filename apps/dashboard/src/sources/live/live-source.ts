@@ -3,26 +3,32 @@
  * node (not following the leader) subscribes to `status`, `commitQuorum`, `leader` and `market`
  * (docs/client-protocol.md), so every node reports its own role, indexes, configuration, peers'
  * round trips and event-loop lag. The market views are re-read only when a `market` event says
- * the market changed (debounced), never on a timer. Leadership transfer goes through the nodes'
- * API; the controls that act on processes and sign trades go to a {@link ControlBackend} (a
- * supervisor of the node processes), when one is given.
+ * the market changed (debounced), never on a timer; a settled round's settlement comes in its
+ * receipt. The controls the client API offers run here: leadership transfer, the scoring strategy
+ * (`cluster.setScoring`), and trades and trading rounds signed by each participant's node with
+ * its own key (`market.submitOwn`). The controls that act on processes and links go to a
+ * {@link ControlBackend} (a supervisor of the node processes), when one is given, which may take
+ * over trades, rounds and scoring as well.
  */
 import { type GreenraftClient, type Subscription, type WebSocketConstructor, createClient } from '@greenraft/client';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { type NodeScoreInput, paperScoreBreakdown } from '@greenraft/weight-scoring';
 import type { BlockView, ConfigView, DashboardEvent, HoldingsView, NodeId, NodeRole, Participant, RoundView, ScoreBreakdown } from '../../model/events.js';
 import { type TransactionFields, transactionView } from '../../model/transactions.js';
-import { type ClusterControls, type ControlName, ControlFailedError, SCORING_CHOICES, UnsupportedControlError } from '../source.js';
-import type { DataSource } from '../source.js';
+import { type ClusterControls, type ControlBackend, type ControlName, ControlFailedError, type DataSource, SCORING_CHOICES, UnsupportedControlError } from '../source.js';
+import { type MarketRounds, marketRounds, roundViewOfReceipt } from './market-rounds.js';
 
-/** The controls a supervisor of the node processes provides (crash a process, cut a link, sign trades). */
-export type ControlBackend = Partial<Pick<ClusterControls, 'crash' | 'restart' | 'partition' | 'heal' | 'proposeTrade' | 'runRound' | 'setScoring'>>;
+export type { ControlBackend } from '../source.js';
 
 /** Options of {@link liveSource}. */
 export interface LiveSourceInit {
   /** Every node's client URL (`http://host:port`) or WebSocket URL (`ws://host:port/v1/ws`). */
   endpoints: readonly string[];
-  /** The controls beyond the nodes' own API. @default none: those controls reject with UnsupportedControlError */
+  /**
+   * The controls beyond the nodes' own API (processes, links), and any of the client API's
+   * (trades, rounds, scoring) the supervisor runs instead of the page.
+   * @default none: crash, restart, partition and heal reject with UnsupportedControlError
+   */
   backend?: ControlBackend;
   /** The bearer token, when the nodes require one. */
   token?: string;
@@ -41,6 +47,8 @@ export interface LiveSourceInit {
 }
 
 const BACKEND_CONTROLS = ['crash', 'restart', 'partition', 'heal', 'proposeTrade', 'runRound', 'setScoring'] as const;
+/** The controls the nodes' client API offers by itself. */
+const CLIENT_CONTROLS: readonly ControlName[] = ['transferLeadership', 'setScoring', 'proposeTrade', 'runRound'];
 const ROLES: readonly NodeRole[] = ['follower', 'preCandidate', 'candidate', 'leader'];
 
 type Json = unknown;
@@ -112,7 +120,10 @@ class LiveCluster implements DataSource, ClusterControls {
   #marketReading = false;
   #marketAgain = false;
   #height = 0;
+  /** The latest round reported, so the same round from every node is shown once. */
+  #round = 0;
   readonly #retries = new Set<ReturnType<typeof setTimeout>>();
+  readonly #rounds: MarketRounds;
 
   constructor(init: LiveSourceInit) {
     const endpoints = typeof init?.endpoints === 'string' ? [init.endpoints] : init?.endpoints;
@@ -122,7 +133,11 @@ class LiveCluster implements DataSource, ClusterControls {
     this.#init = { ...init, endpoints };
     this.#feeds = endpoints.map((endpoint) => ({ endpoint, client: undefined, subscription: undefined, node: undefined, up: false, role: undefined, term: 0, scores: undefined, strategy: undefined }));
     const backend = init.backend ?? {};
-    this.supported = new Set<ControlName>(['transferLeadership', ...BACKEND_CONTROLS.filter((control) => typeof backend[control] === 'function')]);
+    this.supported = new Set<ControlName>([...CLIENT_CONTROLS, ...BACKEND_CONTROLS.filter((control) => typeof backend[control] === 'function')]);
+    this.#rounds = marketRounds({
+      nodeClient: (id) => this.#feeds.find((feed) => feed.node === id && feed.up)?.client,
+      reader: () => this.#reader()?.client,
+    });
     this.description = `${endpoints.length} node${endpoints.length === 1 ? '' : 's'} at ${endpoints.join(', ')}`;
   }
 
@@ -221,8 +236,11 @@ class LiveCluster implements DataSource, ClusterControls {
     const lag = record(status.eventLoopLagMs);
     if (typeof lag.meanMs === 'number') this.#emit({ type: 'lag', at, node, meanMs: lag.meanMs, maxMs: numberOr(lag.maxMs, lag.meanMs) });
     if (status.scores !== null && typeof status.scores === 'object') feed.scores = weights(status.scores);
-    feed.strategy = strategyLabel(status.scoring) ?? feed.strategy;
-    if (first) this.#scheduleMarket(0);
+    const strategy = strategyLabel(status.scoring) ?? feed.strategy;
+    // A new strategy in force is a replicated entry, not a market one: the scores under it are read again.
+    const rescore = !first && strategy !== feed.strategy;
+    feed.strategy = strategy;
+    if (first || rescore) this.#scheduleMarket(first ? 0 : (this.#init.marketDebounceMs ?? 300));
   }
 
   /** Reports the participants (their kinds come from the market's node records) when they changed. */
@@ -237,9 +255,10 @@ class LiveCluster implements DataSource, ClusterControls {
     const outcome = record(record(value).outcome);
     const results = Array.isArray(record(outcome.value).outcomes) ? (record(outcome.value).outcomes as Json[]) : [outcome.value];
     for (const result of results) {
-      const round = record(record(record(result).receipt).round);
-      if (typeof round.round === 'number') {
-        const view: RoundView = { round: round.round, totalContractedKWh: null, contracts: [], nodes: [], voteWeights: round.voteWeights === null ? null : weights(round.voteWeights) };
+      const view: RoundView | undefined = roundViewOfReceipt(record(result).receipt);
+      // Every node reports the same settled round: show it once.
+      if (view !== undefined && view.round > this.#round) {
+        this.#round = view.round;
         this.#emit({ type: 'round', at: Date.now(), round: view });
       }
     }
@@ -341,40 +360,60 @@ class LiveCluster implements DataSource, ClusterControls {
 
   // ─────────────── controls
 
-  #backend<K extends (typeof BACKEND_CONTROLS)[number]>(control: K): NonNullable<ControlBackend[K]> {
+  #backend<K extends (typeof BACKEND_CONTROLS)[number]>(control: K): NonNullable<ControlBackend[K]> | undefined {
     const handler = this.#init.backend?.[control];
-    if (typeof handler !== 'function') {
-      throw new UnsupportedControlError(control, `${control} needs a supervisor of the node processes; this page talks to the nodes' client API only`);
-    }
-    return handler.bind(this.#init.backend) as NonNullable<ControlBackend[K]>;
+    return typeof handler === 'function' ? (handler.bind(this.#init.backend) as NonNullable<ControlBackend[K]>) : undefined;
+  }
+
+  #supervised<K extends 'crash' | 'restart' | 'partition' | 'heal'>(control: K): NonNullable<ControlBackend[K]> {
+    const handler = this.#backend(control);
+    if (handler === undefined) throw new UnsupportedControlError(control, `${control} needs a supervisor of the node processes; this page talks to the nodes' client API only`);
+    return handler;
   }
 
   async crash(node: NodeId): Promise<void> {
-    return this.#backend('crash')(node);
+    return this.#supervised('crash')(node);
   }
 
   async restart(node: NodeId): Promise<void> {
-    return this.#backend('restart')(node);
+    return this.#supervised('restart')(node);
   }
 
   async partition(a: NodeId, b: NodeId): Promise<void> {
-    return this.#backend('partition')(a, b);
+    return this.#supervised('partition')(a, b);
   }
 
   async heal(a?: NodeId, b?: NodeId): Promise<void> {
-    return this.#backend('heal')(a, b);
+    return this.#supervised('heal')(a, b);
   }
 
   async proposeTrade(...args: Parameters<ClusterControls['proposeTrade']>) {
-    return this.#backend('proposeTrade')(...args);
+    const result = await (this.#backend('proposeTrade') ?? ((trade) => this.#rounds.proposeTrade(trade)))(...args);
+    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `trade ${result.contractId} is in block ${result.blockHeight}` });
+    return result;
   }
 
   async runRound() {
-    return this.#backend('runRound')();
+    const backend = this.#backend('runRound');
+    if (backend !== undefined) return backend();
+    const { round, contracts, index, dropped } = await this.#rounds.runRound();
+    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `round ${round} settled: ${contracts} contracts${dropped > 0 ? ` (${dropped} could not be made)` : ''}` });
+    return { round, contracts, index };
   }
 
-  async setScoring(choice: string): Promise<void> {
-    return this.#backend('setScoring')(choice);
+  async setScoring(choiceId: string): Promise<void> {
+    const backend = this.#backend('setScoring');
+    if (backend !== undefined) return backend(choiceId);
+    const choice = SCORING_CHOICES.find((candidate) => candidate.id === choiceId);
+    if (choice === undefined) throw new InvalidArgumentError(`setScoring: no strategy ${JSON.stringify(choiceId)} (strategies: ${SCORING_CHOICES.map((c) => c.id).join(', ')})`);
+    this.#control ??= this.#client(this.#init.endpoints, true);
+    try {
+      const { name, version, params } = choice.selection;
+      await this.#control.admin.setScoring(name, version, params, { timeoutMs: 10_000 });
+    } catch (error) {
+      throw new ControlFailedError('setScoring', `the cluster could not put ${choice.label} in force: ${(error as Error).message}`, { cause: error });
+    }
+    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `scoring strategy in force: ${choice.label}` });
   }
 
   async transferLeadership(to: NodeId): Promise<void> {
