@@ -27,12 +27,17 @@ describe('examples/', () => {
     });
   }, 240_000);
 
-  it('holds the three examples, each documented with its output, importing only published packages', () => {
-    expect(programs).toEqual(expect.arrayContaining(['weighted-cluster.ts', 'scoring-strategies.ts', 'power-market-cluster.ts']));
+  it('holds the five examples, each documented with its output, importing only published packages', () => {
+    expect(programs).toEqual(
+      expect.arrayContaining(['weighted-cluster.ts', 'scoring-strategies.ts', 'power-market-cluster.ts', 'durable-cluster.ts', 'client-and-server.ts']),
+    );
     expect([...expected.keys()].sort()).toEqual(programs);
     const names = new Set(publishedWorkspaces().map((workspace) => workspace.manifest.name));
     for (const program of programs) {
-      const imports = importedPackages(readFileSync(join(dir, program), 'utf8'));
+      const source = readFileSync(join(dir, program), 'utf8');
+      // A program must end because nothing is left open, never by forcing its way out.
+      expect(source, program).not.toMatch(/process\.exit\b/);
+      const imports = importedPackages(source);
       expect(imports.length, program).toBeGreaterThan(0);
       for (const name of imports) expect(names, `${program} imports ${name}`).toContain(name);
     }
