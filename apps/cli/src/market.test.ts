@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRoundDocument, settleRound } from '@greenraft/power-market';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { type SettlementRow, settlementRows } from './commands/market.js';
 import { capture } from './test-support.js';
@@ -31,8 +31,16 @@ function expectTables(rows: readonly SettlementRow[]): void {
   }
 }
 
+// Every round file sits in a folder of its own under the temp dir, removed once the file's tests end.
+const tempFolders: string[] = [];
+afterAll(() => {
+  for (const folder of tempFolders) rmSync(folder, { recursive: true, force: true });
+});
+
 function tempFile(content: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'greenraft-market-')), 'round.json');
+  const folder = mkdtempSync(join(tmpdir(), 'greenraft-market-'));
+  tempFolders.push(folder);
+  const file = join(folder, 'round.json');
   writeFileSync(file, content);
   return file;
 }
