@@ -113,7 +113,15 @@ async function runChaosCommand({ options }: ParsedCommandLine<typeof chaosSpec.o
       printError(`greenraft chaos: check the history again: greenraft lincheck --format kv ${report.history}`);
       printError(`greenraft chaos: replay the seed: ${report.replay}`);
     }
-    return report.passed ? 0 : 1;
+    const code = report.passed ? 0 : 1;
+    // Every node process is gone once runChaos resolves. Should a handle of the run outlive it
+    // (seen once: a finished run that did not exit), say what it is and end anyway: a CI job waits
+    // on this command. Unreferenced, the timer never fires when nothing is left open.
+    setTimeout(() => {
+      printError(`greenraft chaos: still open 5 s after the run ended: ${process.getActiveResourcesInfo().join(', ')}; exiting`);
+      process.exit(code);
+    }, 5_000).unref();
+    return code;
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);

@@ -1,7 +1,7 @@
 /**
  * `greenraft demo`: a local Raft cluster in this process on the memory transport. It elects a
  * leader, commits proposals, kills the leader, elects another, commits more, and shows that
- * every surviving replica applied the same entries. What `npm start` runs.
+ * every surviving replica applied the same entries.
  */
 import { type ApplyInput, type ConsensusNode, type NodeId, NotLeaderError, type StateMachine, InvalidArgumentError, TimeoutError, configuration } from '@greenraft/consensus';
 import { createRaftNode, memoryStorage } from '@greenraft/raft';
@@ -48,7 +48,7 @@ function demoWeights(ids: readonly NodeId[]): Map<NodeId, number> {
 /** The table of `greenraft demo`. */
 export const demoSpec = commandSpec({
   name: 'demo',
-  summary: 'run a local Raft cluster in this process and narrate it (what npm start runs)',
+  summary: 'run a local Raft cluster in this process and narrate it',
   description: [
     'Runs an N-node Raft cluster in this process on the memory transport, commits P proposals,',
     'waits until every replica has applied them, kills the leader, commits P more on the new',
