@@ -19,7 +19,7 @@
  *   few seconds, alongside the other faults, from a random stream of their own.
  */
 import type { GreenraftClient } from '@greenraft/client';
-import type { NodeProcess } from './nodes.js';
+import type { ChaosNode } from './nodes.js';
 import type { ClusterObserver } from './observer.js';
 import type { ChaosNetwork } from './proxy.js';
 
@@ -54,7 +54,7 @@ export interface NemesisEvent {
 
 /** Options of {@link Nemesis}. */
 export interface NemesisInit {
-  readonly nodes: readonly NodeProcess[];
+  readonly nodes: readonly ChaosNode[];
   readonly network: ChaosNetwork;
   readonly observer: ClusterObserver;
   readonly random: () => number;
@@ -111,12 +111,12 @@ export class Nemesis {
   }
 
   /** `count` distinct nodes in a seeded order. */
-  #sample(count: number): NodeProcess[] {
+  #sample(count: number): ChaosNode[] {
     return this.#shuffle(this.#init.nodes).slice(0, count);
   }
 
   /** The leader if one is known and `wantLeader`, else a random node; the draw happens either way. */
-  #leaderOr(wantLeader: boolean): NodeProcess {
+  #leaderOr(wantLeader: boolean): ChaosNode {
     const fallback = this.#pick(this.#init.nodes);
     const leader = this.#init.observer.leader();
     return (wantLeader && this.#init.nodes.find((node) => node.id === leader)) || fallback;
@@ -161,7 +161,7 @@ export class Nemesis {
     }
   }
 
-  async #restart(nodes: readonly NodeProcess[]): Promise<void> {
+  async #restart(nodes: readonly ChaosNode[]): Promise<void> {
     await Promise.all(
       nodes.map(async (node) => {
         try {
@@ -174,11 +174,11 @@ export class Nemesis {
     );
   }
 
-  async #killNodes(nodes: readonly NodeProcess[], lostWrite: boolean): Promise<void> {
+  async #killNodes(nodes: readonly ChaosNode[], lostWrite: boolean): Promise<void> {
     await Promise.all(
       nodes.map(async (node) => {
         if (node.state === 'down') return;
-        const lost = await node.kill(lostWrite);
+        const lost = await node.kill9(lostWrite);
         this.counts.kills++;
         if (lostWrite) this.counts.lostWriteKills++;
         const bytes = lost?.truncated.reduce((sum, cut) => sum + cut.from - cut.to, 0) ?? 0;
@@ -193,7 +193,7 @@ export class Nemesis {
     const shape = this.#random();
     const lostWrite = this.#random() < 0.5;
     const downtime = this.#between(500, 3000);
-    let targets: NodeProcess[];
+    let targets: ChaosNode[];
     if (shape < 0.45) targets = [this.#leaderOr(true)];
     else if (shape < 0.8) targets = this.#sample(1);
     else if (shape < 0.95) targets = this.#sample(Math.max(1, Math.floor((n - 1) / 2)));

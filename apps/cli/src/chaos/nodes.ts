@@ -6,23 +6,22 @@
  * own, with the fsync-recording preload, and listens on ports the OS picks (port 0): it tells
  * where over IPC when it is ready, and the proxies forward there.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseServerConfig, type ServerConfigInput } from '@greenraft/server';
+import { type NodeEndpoints, NodeProcess } from '../node-process.js';
 import { type LostWrite, SKIP_FDATASYNC_ENV, SYNC_LOG_ENV, truncateToSynced } from './durability.js';
-import type { ChaosNetwork, PassThroughProxy, ProxyTarget } from './proxy.js';
+import type { ChaosNetwork, PassThroughProxy } from './proxy.js';
 
 const HOST = '127.0.0.1';
 
-/** The CLI's entry point, which each node process runs (`dist/bin.js`; from the source tree in tests). */
-export function cliEntry(): string {
-  const here = import.meta.url;
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/bin.js' : './bin.js', here));
-}
+/** Starts tried while the CLI's files are missing (a build replacing dist/), and the wait between them. */
+const MISSING_CODE_ATTEMPTS = 10;
+const MISSING_CODE_WAIT_MS = 3000;
+/** How long a node may take to stop after SIGTERM before it is killed. */
+const STOP_PATIENCE_MS = 10_000;
 
 /** The lowest port of the kernel's ephemeral range (outgoing connections take ports from it). */
 function ephemeralLow(): number {
@@ -163,9 +162,6 @@ export function writeNodeConfigs(init: {
   });
 }
 
-/** Where a node process is. */
-export type NodeState = 'down' | 'starting' | 'up' | 'paused' | 'stopping';
-
 /** A node process that exited without being told to. */
 export interface UnexpectedExit {
   readonly id: string;
@@ -176,8 +172,8 @@ export interface UnexpectedExit {
   readonly log: string;
 }
 
-/** Options of {@link NodeProcess}. */
-export interface NodeProcessInit {
+/** Options of {@link ChaosNode}. */
+export interface ChaosNodeInit {
   readonly spec: ChaosNodeSpec;
   /** The `--import` URL of the fsync-recording preload. */
   readonly preload: string;
@@ -187,214 +183,39 @@ export interface NodeProcessInit {
   readonly clock: () => number;
   readonly onUnexpectedExit: (exit: UnexpectedExit) => void;
   /** Where the node listens, once it says it is ready (before `start` resolves). */
-  readonly onListening: (endpoints: { readonly peer: ProxyTarget; readonly client: ProxyTarget }) => void;
+  readonly onListening: (endpoints: NodeEndpoints) => void;
 }
 
-/** `ws://host:port` or `http://host:port` as a proxy target. */
-function targetOf(url: unknown): ProxyTarget | undefined {
-  if (typeof url !== 'string') return undefined;
-  try {
-    const parsed = new URL(url);
-    const port = Number(parsed.port);
-    return Number.isInteger(port) && port > 0 ? { host: parsed.hostname, port } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** What a log got since byte `from`: what one start of the node printed. */
-function logSince(file: string, from: number): string {
-  try {
-    return readFileSync(file).subarray(from).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Output on one line, at most 2000 characters (its end, where the error is). */
-function oneLine(output: string): string {
-  return output.trim().split('\n').filter((line) => line.trim() !== '').join(' | ').slice(-2000);
-}
-
-/** What Node prints when a module of the CLI is not there. */
-const MISSING_CODE = /ERR_MODULE_NOT_FOUND|Cannot find module/;
-const MISSING_CODE_ATTEMPTS = 10;
-const MISSING_CODE_WAIT_MS = 3000;
-
-/** The node could not load the CLI's code: not the node's failure. */
-class MissingCodeError extends Error {}
-
-/** How long a node may take to start (open its log, bind, answer ready) on a loaded machine. */
-const START_PATIENCE_MS = 30_000;
-const STOP_PATIENCE_MS = 10_000;
-
-/** One node process, started and stopped as the nemesis says. */
-export class NodeProcess {
-  readonly id: string;
+/**
+ * One node process of a chaos run, started and stopped as the nemesis says: it records its fsyncs
+ * through the preload, a start is tried again while a build replaces the CLI's files, and a kill
+ * may be followed by the lost-write power cut.
+ */
+export class ChaosNode extends NodeProcess {
   readonly spec: ChaosNodeSpec;
-  #child: ChildProcess | undefined;
-  #state: NodeState = 'down';
-  #exited: Promise<void> = Promise.resolve();
-  readonly #init: NodeProcessInit;
-  /** Times it was started. */
-  starts = 0;
-  /** Starts tried again because the CLI's files were missing. */
-  missingCodeRetries = 0;
 
-  constructor(init: NodeProcessInit) {
-    this.#init = init;
-    this.spec = init.spec;
-    this.id = init.spec.id;
-  }
-
-  get state(): NodeState {
-    return this.#state;
-  }
-
-  get pid(): number | undefined {
-    return this.#child?.pid;
-  }
-
-  /**
-   * Starts the process and resolves once the node is running (it says so over IPC). A start that
-   * fails because the CLI's own files are missing (a build replacing dist/ on a shared machine) is
-   * tried again a few times; any other failure is the node's, and is reported.
-   */
-  async start(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#startOnce();
-        return;
-      } catch (error) {
-        if (!(error instanceof MissingCodeError) || attempt >= MISSING_CODE_ATTEMPTS) throw error;
-        this.missingCodeRetries++;
-        await new Promise((resolve) => setTimeout(resolve, MISSING_CODE_WAIT_MS));
-      }
-    }
-  }
-
-  async #startOnce(): Promise<void> {
-    if (this.#state !== 'down') throw new Error(`${this.id} is ${this.#state}, not down`);
-    this.#state = 'starting';
-    this.starts++;
-    const env: NodeJS.ProcessEnv = { ...process.env, [SYNC_LOG_ENV]: this.spec.syncLog };
-    delete env.GREENRAFT_WAL_FAILPOINT;
-    delete env[SKIP_FDATASYNC_ENV];
-    if (this.#init.skipFdatasync) env[SKIP_FDATASYNC_ENV] = '1';
-    const fd = openSync(this.spec.log, 'a');
-    const logFrom = fstatSync(fd).size;
-    let child: ChildProcess;
-    try {
-      // A process group of its own: kill -9 and SIGSTOP reach the node and nothing else.
-      child = spawn(process.execPath, ['--import', this.#init.preload, cliEntry(), 'node', '--config', this.spec.config], {
-        detached: true,
-        stdio: ['ignore', fd, fd, 'ipc'],
-        env,
-      });
-    } finally {
-      closeSync(fd);
-    }
-    this.#child = child;
-    let ready!: () => void;
-    let failed!: (error: Error) => void;
-    const started = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      failed = reject;
+  constructor(init: ChaosNodeInit) {
+    const { spec } = init;
+    super({
+      id: spec.id,
+      config: spec.config,
+      log: spec.log,
+      nodeArgs: ['--import', init.preload],
+      // A failpoint or the injected bug of the parent's environment would be the node's without being asked for.
+      env: { [SYNC_LOG_ENV]: spec.syncLog, GREENRAFT_WAL_FAILPOINT: undefined, [SKIP_FDATASYNC_ENV]: init.skipFdatasync ? '1' : undefined },
+      stopPatienceMs: STOP_PATIENCE_MS,
+      retryMissingCode: { attempts: MISSING_CODE_ATTEMPTS, waitMs: MISSING_CODE_WAIT_MS },
+      onReady: init.onListening,
+      onExit: (exit) => {
+        if (!exit.expected) init.onUnexpectedExit({ id: exit.id, code: exit.code, signal: exit.signal, atMs: init.clock(), log: exit.log });
+      },
     });
-    child.on('message', (message) => {
-      if (typeof message !== 'object' || message === null || !('ready' in message)) return;
-      const addresses = (message as { ready?: { peerUrl?: unknown; clientUrl?: unknown } }).ready;
-      const peer = targetOf(addresses?.peerUrl);
-      const client = targetOf(addresses?.clientUrl);
-      if (peer === undefined || client === undefined) {
-        failed(new Error(`${this.id} said it was ready without its addresses: ${JSON.stringify(message)}`));
-        return;
-      }
-      this.#init.onListening({ peer, client });
-      ready();
-    });
-    child.on('error', (error) => failed(error));
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        const expected = this.#state === 'stopping';
-        const wasStarting = this.#state === 'starting';
-        this.#state = 'down';
-        if (this.#child === child) this.#child = undefined;
-        const output = wasStarting ? logSince(this.spec.log, logFrom) : '';
-        if (wasStarting && MISSING_CODE.test(output)) {
-          failed(new MissingCodeError(`${this.id} could not load the CLI (${this.spec.log})`));
-        } else {
-          if (!expected) this.#init.onUnexpectedExit({ id: this.id, code, signal, atMs: this.#init.clock(), log: this.spec.log });
-          // Settles a start still waiting (a no-op once the node said it was ready), stopped or not.
-          failed(new Error(`${this.id} exited${wasStarting ? ' while starting' : ''} (${signal ?? `code ${code}`}); log: ${this.spec.log}${wasStarting ? `: ${oneLine(output)}` : ''}`));
-        }
-        resolve();
-      });
-    });
-    const timer = setTimeout(() => failed(new Error(`${this.id} did not start within ${START_PATIENCE_MS} ms; log: ${this.spec.log}`)), START_PATIENCE_MS);
-    try {
-      await started;
-      if (this.#state === 'starting') this.#state = 'up';
-    } catch (error) {
-      // A node stuck in its start is stopped, so that nothing is left half-started.
-      if (this.#state === 'starting') {
-        this.#state = 'stopping';
-        this.#signal('SIGKILL');
-        await this.#exited;
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #signal(signal: NodeJS.Signals): void {
-    const pid = this.#child?.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // The group is gone already.
-    }
+    this.spec = spec;
   }
 
   /** kill -9; with `lostWrite`, then the power cut: its log segments back to what was fsynced. */
-  async kill(lostWrite: boolean): Promise<LostWrite | undefined> {
-    if (this.#child === undefined) return undefined;
-    this.#state = 'stopping';
-    this.#signal('SIGKILL');
-    await this.#exited;
+  async kill9(lostWrite: boolean): Promise<LostWrite | undefined> {
+    if (!(await this.crash())) return undefined;
     return lostWrite ? truncateToSynced(this.spec.dataDir, this.spec.syncLog) : undefined;
-  }
-
-  /** SIGSTOP: the process stops, its sockets stay open (a node that hangs). */
-  pause(): void {
-    if (this.#state !== 'up') return;
-    this.#signal('SIGSTOP');
-    this.#state = 'paused';
-  }
-
-  resume(): void {
-    if (this.#state !== 'paused') return;
-    this.#signal('SIGCONT');
-    this.#state = 'up';
-  }
-
-  /** Graceful stop (SIGTERM), SIGKILL after a while. */
-  async stop(): Promise<void> {
-    if (this.#child === undefined) return;
-    const wasPaused = this.#state === 'paused';
-    this.#state = 'stopping';
-    if (wasPaused) this.#signal('SIGCONT');
-    this.#signal('SIGTERM');
-    const deadline = setTimeout(() => this.#signal('SIGKILL'), STOP_PATIENCE_MS);
-    await this.#exited;
-    clearTimeout(deadline);
-  }
-
-  /** What `finally` does whatever happened: the whole process group, at once. */
-  killNow(): void {
-    this.#signal('SIGCONT');
-    this.#signal('SIGKILL');
   }
 }

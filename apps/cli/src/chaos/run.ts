@@ -16,7 +16,7 @@ import { writeSyncPreload } from './durability.js';
 import { ChaosSetupError } from './errors.js';
 import { ChaosHistory } from './history.js';
 import { Nemesis, type NemesisCounts, type NemesisEvent } from './nemesis.js';
-import { DEFAULT_TIMING, NodeProcess, type NodeTiming, type UnexpectedExit, writeNodeConfigs } from './nodes.js';
+import { ChaosNode, DEFAULT_TIMING, type NodeTiming, type UnexpectedExit, writeNodeConfigs } from './nodes.js';
 import { ClusterObserver, type ElectionSafetyViolation } from './observer.js';
 import { type ChaosNetwork, chaosNetwork, type PassThroughProxy, passThroughProxy } from './proxy.js';
 import { type ClientTiming, DEFAULT_CLIENT_TIMING, runWorkload, type WorkloadCounts } from './workload.js';
@@ -217,9 +217,9 @@ export async function runChaos(init: ChaosInit): Promise<ChaosReport> {
 
   let network: ChaosNetwork | undefined;
   const clientProxies = new Map<string, PassThroughProxy>();
-  let nodes: NodeProcess[] = [];
+  let nodes: ChaosNode[] = [];
   const killAll = () => {
-    for (const node of nodes) node.killNow();
+    for (const node of nodes) node.kill();
   };
   // Whatever ends this process, no node outlives it (a paused one would never notice its parent left).
   process.on('exit', killAll);
@@ -236,7 +236,7 @@ export async function runChaos(init: ChaosInit): Promise<ChaosReport> {
     const preload = writeSyncPreload(dir);
     nodes = specs.map(
       (spec) =>
-        new NodeProcess({
+        new ChaosNode({
           spec,
           preload,
           skipFdatasync: init.injectBug === 'skip-fsync',
@@ -384,7 +384,7 @@ export async function runChaos(init: ChaosInit): Promise<ChaosReport> {
   } finally {
     await observer?.stop();
     await admin?.close().catch(() => undefined);
-    await Promise.all(nodes.map((node) => node.stop().catch(() => node.killNow())));
+    await Promise.all(nodes.map((node) => node.stop().catch(() => node.kill())));
     killAll();
     process.off('exit', killAll);
     await network?.close();

@@ -28,8 +28,8 @@ import {
 import { loadServerConfig, parseServerConfig, type ServerConfig } from '@greenraft/server';
 import { type ChaosNetwork, chaosNetwork } from '../chaos/proxy.js';
 import { print, printError } from '../io.js';
+import { type NodeExit, NodeProcess, STOP_PATIENCE_MS } from '../node-process.js';
 import { dashboardPage } from './page.js';
-import { NodeProcess, type ProcessExit, STOP_PATIENCE_MS } from './processes.js';
 
 /** One node of the cluster, as its manifest names it. */
 export interface SupervisedNode {
@@ -90,7 +90,7 @@ function roundLine(outcome: RoundOutcome, status: Record<string, unknown> | unde
   return parts.join(' · ');
 }
 
-function describeExit(exit: ProcessExit): string {
+function describeExit(exit: NodeExit): string {
   return exit.signal === null ? `with code ${exit.code}` : `on ${exit.signal}`;
 }
 
@@ -132,7 +132,7 @@ export async function superviseCluster(init: SuperviseInit): Promise<number> {
     wake = resolveFinished;
   });
   const processes = new Map<string, NodeProcess>();
-  const onExit = (exit: ProcessExit) => {
+  const onExit = (exit: NodeExit) => {
     if (!exit.expected && !stopping) {
       died++;
       printError(`greenraft cluster: node ${exit.id} (pid ${exit.pid}) exited ${describeExit(exit)}; it is not restarted (log: ${exit.log})`);
@@ -147,7 +147,7 @@ export async function superviseCluster(init: SuperviseInit): Promise<number> {
       writeFileSync(file, `${JSON.stringify(proxiedConfig(config, network), null, 2)}\n`, { mode: 0o600 });
       const own = new URL(config.peers[config.id]!.clientUrl);
       const ports = [targets.get(node.id)!, { host: config.client.listen?.host ?? own.hostname, port: config.client.listen?.port ?? Number(own.port) }];
-      processes.set(node.id, new NodeProcess({ id: node.id, config: file, log: join(logs, `${node.id}.log`), onExit, ports }));
+      processes.set(node.id, new NodeProcess({ id: node.id, config: file, log: join(logs, `${node.id}.log`), onExit, holdPorts: ports }));
     }
   } catch (error) {
     await network.close();
