@@ -42,7 +42,13 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
   let shots: string;
   let keepShots = false;
   const errors: string[] = [];
-  const pid = (id: string) => cluster.started.nodes.find((node) => node.id === id)!.pid;
+  /** Every process a node has run as: the first start, then each restart the supervisor reports. */
+  const pids = (id: string): number[] => [
+    cluster.started.nodes.find((node) => node.id === id)!.pid,
+    ...[...cluster.stderr().matchAll(new RegExp(`restarted node ${id} \\(pid (\\d+)\\)`, 'g'))].map((match) => Number(match[1])),
+  ];
+  /** The node's process now (a restarted node runs under a new pid). */
+  const pid = (id: string): number => pids(id).at(-1)!;
 
   beforeAll(async () => {
     keepShots = (process.env.DASHBOARD_SCREENSHOTS ?? '') !== '';
@@ -63,7 +69,7 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
         const { code } = await cluster.stop();
         expect(code, cluster.stderr()).toBe(0);
         // Every node process is gone, whatever ran.
-        for (const node of cluster.started.nodes) expect(alive(node.pid), `${node.id} (pid ${node.pid})`).toBe(false);
+        for (const id of IDS) for (const each of pids(id)) expect(alive(each), `${id} (pid ${each})`).toBe(false);
         expect(existsSync(cluster.started.dir)).toBe(false);
       }
     } finally {
@@ -149,6 +155,9 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
   it('cuts the leader\u2019s links, sees a new leader elected, and heals them', async () => {
     await step(async () => {
       const leader = await leaderId();
+      const termOf = (id: string) =>
+        page.evaluate((which) => (globalThis as unknown as { greenraftDashboard: { model: { nodes(): { id: string; term: number }[] } } }).greenraftDashboard.model.nodes().find((node) => node.id === which)!.term, id);
+      const cutTerm = await termOf(leader);
       const others = IDS.filter((id) => id !== leader);
       for (const other of others) {
         await page.getByLabel('Node', { exact: true }).selectOption(leader);
@@ -156,11 +165,11 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
         await page.getByRole('button', { name: 'Cut link' }).click();
         await expect.poll(() => status(), { timeout: WAIT_MS }).toBe(`The link ${leader} ↔ ${other} is cut.`);
       }
-      // The two others elect one of themselves; the cut node's process still runs.
-      await expect.poll(() => page.evaluate((cut) => {
+      // The two others elect one of themselves in a later term; the cut node's process still runs.
+      await expect.poll(() => page.evaluate(([cut, term]) => {
         const nodes = (globalThis as unknown as { greenraftDashboard: { model: { nodes(): { id: string; role: string; term: number }[] } } }).greenraftDashboard.model.nodes();
-        return nodes.some((node) => node.id !== cut && node.role === 'leader');
-      }, leader), { timeout: WAIT_MS }).toBe(true);
+        return nodes.some((node) => node.id !== cut && node.role === 'leader' && node.term > term);
+      }, [leader, cutTerm] as const), { timeout: WAIT_MS }).toBe(true);
       expect(alive(pid(leader))).toBe(true);
       await page.screenshot({ path: join(shots, 'processes-4-partitioned.png') });
       await page.getByRole('button', { name: 'Heal all links' }).click();
