@@ -32,6 +32,9 @@ export default defineConfig({
         test: { name, root: `${root}apps/${name}`, include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       })),
     ],
+    // Two test files at a time on a 2-core machine (the default is one fewer than the cores): most
+    // of the long files wait on child processes, sockets and disks, not on a core.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -11,7 +11,7 @@
  * acknowledge writes before they are durable), through the command itself, must exit 1 reporting
  * lost writes and a history that is not linearizable, and keep what a user needs to look into it;
  * `stale-reads` (clients read a follower's own state and call it linearizable) must make the
- * history not linearizable while nothing is lost.
+ * history not linearizable (within three seeded runs that isolate a leader) while nothing is lost.
  *
  * GREENRAFT_CHAOS_SECONDS sets the length of each of the two passing runs (CI: 40); a soak runs
  * `greenraft chaos --duration 600` instead.
@@ -140,13 +140,23 @@ describe('chaos across real node processes', () => {
   }, 240_000);
 
   it('catches stale reads: clients that read a follower\u2019s own state as if linearizable make a history that is not', async () => {
-    const dir = join(scratch, 'stale-reads');
-    const report = await runChaos({ nodes: 3, durationS: 12, seed: 14, injectBug: 'stale-reads', dir });
-    expect(report.passed).toBe(false);
-    expect(report.verdict, JSON.stringify(report)).toBe('illegal');
-    expect(report.problems.join('\n')).toMatch(/the history is not linearizable: key k\d/);
-    // Nothing was lost and the nodes agree: only the reads were wrong.
-    expect(report).toMatchObject({ lost: 0, converged: true, electionSafety: true, unexpectedExits: 0 });
-    expect(processesUnder(dir)).toEqual([]);
-  }, 180_000);
+    // A stale read shows only when a client reads a node cut off from a leader that goes on
+    // committing: seeds whose first fault isolates the leader (110, 138) or a split (32). Timing
+    // decides whether a read lands in that window, so up to three runs, stopping at the first
+    // the checker rejects; every run must still lose nothing and converge.
+    const reports: ChaosReport[] = [];
+    for (const seed of [110, 138, 32]) {
+      const dir = join(scratch, `stale-reads-${seed}`);
+      const report = await runChaos({ nodes: 3, durationS: 12, seed, injectBug: 'stale-reads', dir });
+      reports.push(report);
+      // Nothing was lost and the nodes agree: only the reads were wrong.
+      expect(report, JSON.stringify(report)).toMatchObject({ lost: 0, converged: true, electionSafety: true, unexpectedExits: 0 });
+      expect(processesUnder(dir)).toEqual([]);
+      if (report.verdict === 'illegal') break;
+    }
+    const caught = reports.find((report) => report.verdict === 'illegal');
+    expect(caught, JSON.stringify(reports.map(({ seed, verdict, partitions, reads }) => ({ seed, verdict, partitions, reads })))).toBeDefined();
+    expect(caught!.passed).toBe(false);
+    expect(caught!.problems.join('\n')).toMatch(/the history is not linearizable: key k\d/);
+  }, 300_000);
 });
