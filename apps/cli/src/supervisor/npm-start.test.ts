@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, getJson, requireBuilt, until } from '../local-cluster.test-utils.js';
+import { groupMembers } from '../../../../tests/support/processes.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -22,22 +23,6 @@ function startCommand(): string {
   expect(steps[0]).toMatch(/^turbo run build\b/);
   expect(steps).toHaveLength(2);
   return steps[1]!;
-}
-
-/** The ids of the live processes of process group `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return members;
 }
 
 interface Started {
@@ -90,7 +75,8 @@ describe('npm start', () => {
     expect(existsSync(started.dir)).toBe(true);
     // The dashboard's address, printed for a person (nothing is opened).
     expect(started.dashboard).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{32}$/);
-    expect(stderr).toContain(`dashboard at ${started.dashboard}`);
+    // stderr is a pipe of its own: its line may come a moment after the endpoints on stdout.
+    await until(() => (stderr.includes(`dashboard at ${started!.dashboard}`) ? true : undefined), `the dashboard line on stderr (stderr: ${stderr})`, 10_000);
     for (const node of nodes) expect(alive(node.pid)).toBe(true);
 
     // WebSocket peers and WAL storage, a weighted market.
