@@ -560,6 +560,12 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
     return this;
   }
 
+  override removeAllListeners(event?: keyof WeightedRaftEvents<Result>): this {
+    super.removeAllListeners(event);
+    if (event === undefined || event === 'apply') this.#syncApply();
+    return this;
+  }
+
   override listeners<E extends keyof WeightedRaftEvents<Result>>(event: E): WeightedRaftEvents<Result>[E][] {
     return super.listeners(event);
   }
@@ -654,6 +660,8 @@ export class WeightedRaftNode<Result = unknown> extends EventEmitter<keyof Weigh
   readonly #forwardApply = (event: Parameters<ConsensusEvents<Result>['apply']>[0]): void => {
     if (this.#role === 'leader') this.#schedule.committed(event.index);
     this.emit('apply', event);
+    // A `once` listener removes itself inside emit, past the overrides above.
+    if (this.#role !== 'leader' && this.listenerCount('apply') === 0) this.#syncApply();
   };
 
   #applyFollowed = false;
