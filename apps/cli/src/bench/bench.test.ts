@@ -14,7 +14,7 @@ import { capture } from '../test-support.js';
 import { parseWsBench, repositoryRoot } from './bench-modules.js';
 import { benchChartSpec, benchChartSvg, heterogeneousSeries } from './chart.js';
 import { clusterSuite, metricSum } from './cluster.js';
-import { cliEntry } from './cluster-client.js';
+import { cliEntry } from '../node-process.js';
 import { compareReports, formatComparison, parseResults } from './compare.js';
 import { accessLatencies, classicQuorumRttMs, paperInputs, smallestQuorum } from './heterogeneous.js';
 import { measureMemoryRoundTrip } from './limits.js';

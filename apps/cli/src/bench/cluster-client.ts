@@ -5,8 +5,8 @@
  * `@greenraft/client` and posts back what it measured.
  */
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createClient, type GreenraftClient } from '@greenraft/client';
+import { cliEntry } from '../node-process.js';
 import { closedLoop } from './stats.js';
 import { KEYS, WRITE_BYTES } from './workload.js';
 
@@ -109,12 +109,6 @@ export interface ClientProcess {
   readonly pid: number | undefined;
   run(load: ClientLoad): Promise<ClientLoadResult>;
   stop(): Promise<void>;
-}
-
-/** The CLI's built entry point (the client process runs it: from sources, tests use the build too). */
-export function cliEntry(): string {
-  const here = import.meta.url;
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/bin.js' : './bin.js', here));
 }
 
 /** Starts the client process and waits until it is ready. */

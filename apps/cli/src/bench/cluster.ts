@@ -6,25 +6,23 @@
  * nodes' /metrics, peak RSS per node), then linearizable reads by ReadIndex and by lease at the
  * same concurrencies.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TimeoutError } from '@greenraft/consensus';
 import { type ClusterNode, initCluster } from '../commands/cluster.js';
-import { type ClientLoadResult, cliEntry, startClientProcess } from './cluster-client.js';
+import { NodeProcess } from '../node-process.js';
+import { type ClientLoadResult, startClientProcess } from './cluster-client.js';
 import type { RaftSuiteInit } from './memory.js';
 import { type BenchResult, machine, result, type SuiteReport } from './report.js';
 
 const NODES = 3;
 const CONCURRENCIES = [1, 64, 1024] as const;
 const START_PATIENCE_MS = 60_000;
-const STOP_PATIENCE_MS = 15_000;
 
-interface NodeProcess {
+/** A node of the suite: its place in the cluster and its process. */
+interface RunningNode {
   readonly node: ClusterNode;
-  readonly child: ChildProcess;
-  readonly log: string;
-  exited: boolean;
+  readonly child: NodeProcess;
 }
 
 /** The sum of every sample of the metric `name` (over its label sets) in a Prometheus text page. */
@@ -56,7 +54,7 @@ interface Counters {
   readonly applied: number;
 }
 
-async function counters(nodes: readonly NodeProcess[]): Promise<Counters> {
+async function counters(nodes: readonly RunningNode[]): Promise<Counters> {
   const pages = await Promise.all(nodes.map((node) => scrape(node.node.http)));
   return {
     at: performance.now(),
@@ -88,34 +86,10 @@ async function ready(url: string): Promise<boolean> {
   }
 }
 
-function startNodes(nodes: readonly ClusterNode[], dir: string): NodeProcess[] {
-  const entry = cliEntry();
-  return nodes.map((node) => {
-    const log = join(dir, `${node.id}.log`);
-    const fd = openSync(log, 'a');
-    // With an IPC channel a node stops by itself if this process dies.
-    const child = spawn(process.execPath, [entry, 'node', '--config', node.config], { stdio: ['ignore', fd, fd, 'ipc'] });
-    closeSync(fd);
-    const started: NodeProcess = { node, child, log, exited: false };
-    child.once('exit', () => (started.exited = true));
-    return started;
-  });
-}
-
-async function stopNodes(running: readonly NodeProcess[]): Promise<void> {
-  const exits = running.map((node) => (node.exited ? Promise.resolve() : new Promise<void>((resolve) => node.child.once('exit', () => resolve()))));
-  for (const node of running) if (!node.exited) node.child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    for (const node of running) if (!node.exited) node.child.kill('SIGKILL');
-  }, STOP_PATIENCE_MS);
-  await Promise.all(exits);
-  clearTimeout(timer);
-}
-
 /** Runs the `cluster` suite. */
 export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: string }): Promise<SuiteReport> {
   const dir = mkdtempSync(join(init.dataDir, 'greenraft-bench-cluster-'));
-  let running: NodeProcess[] = [];
+  let running: RunningNode[] = [];
   let client: Awaited<ReturnType<typeof startClientProcess>> | undefined;
   try {
     const nodes = await initCluster({ nodes: NODES, dir, weighted: false, stateMachine: 'kv', basePort: undefined });
@@ -125,12 +99,14 @@ export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: str
       writeFileSync(node.config, `${JSON.stringify({ ...config, log: { level: 'warn', format: 'json' } }, null, 2)}\n`);
     }
     init.log(`cluster: starting ${NODES} node processes in ${dir}`);
-    running = startNodes(nodes, dir);
+    running = nodes.map((node) => ({ node, child: new NodeProcess({ id: node.id, config: node.config, log: join(dir, `${node.id}.log`), startPatienceMs: START_PATIENCE_MS }) }));
+    await Promise.all(running.map(({ child }) => child.start()));
+    // Running is not ready: each node must also know a leader (`/readyz`).
     const deadline = performance.now() + START_PATIENCE_MS;
-    for (const node of running) {
-      while (!(await ready(node.node.http))) {
-        if (node.exited) throw new Error(`node ${node.node.id} exited while starting (log: ${node.log})`);
-        if (performance.now() > deadline) throw new TimeoutError(`node ${node.node.id} was not ready within ${START_PATIENCE_MS} ms (log: ${node.log})`);
+    for (const { node, child } of running) {
+      while (!(await ready(node.http))) {
+        if (child.state === 'down') throw new Error(`node ${node.id} exited while starting (log: ${child.log})`);
+        if (performance.now() > deadline) throw new TimeoutError(`node ${node.id} was not ready within ${START_PATIENCE_MS} ms (log: ${child.log})`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
@@ -199,12 +175,12 @@ export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: str
         );
       }
     }
-    const dead = running.filter((node) => node.exited);
-    if (dead.length > 0) throw new Error(`node ${dead.map((node) => node.node.id).join(', ')} exited during the suite (log: ${dead[0]!.log})`);
+    const dead = running.filter(({ child }) => child.state === 'down');
+    if (dead.length > 0) throw new Error(`node ${dead.map(({ node }) => node.id).join(', ')} exited during the suite (log: ${dead[0]!.child.log})`);
     return { suite: 'cluster', machine: machine(), results: rows };
   } finally {
     await client?.stop();
-    await stopNodes(running);
+    await Promise.all(running.map(({ child }) => child.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 }
