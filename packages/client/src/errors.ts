@@ -55,6 +55,24 @@ export interface ClientErrorOptions extends GreenraftErrorOptions {
 }
 
 /**
+ * The base of the client's errors that can end a write without saying whether it was applied:
+ * each carries {@link OutcomeError.outcomeUnknown} and the write's idempotency key, as
+ * {@link isOutcomeUnknown} and {@link idempotencyKeyOf} read them.
+ */
+export abstract class OutcomeError<Code extends ClientErrorCode> extends GreenraftError<Code> implements OutcomeInfo {
+  /** Whether the request was a write that may have been applied (see {@link isOutcomeUnknown}). */
+  readonly outcomeUnknown: boolean;
+  /** The idempotency key the write carried, to retry it with. */
+  readonly idempotencyKey: string | undefined;
+
+  constructor(code: Code, message: string, options: ClientErrorOptions & OutcomeInfo = {}) {
+    super(code, message, options);
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+    this.idempotencyKey = options.idempotencyKey;
+  }
+}
+
+/**
  * The node refused the request as malformed or out of range (`BAD_REQUEST`): the message names
  * the field. Nothing was applied; the same request fails again.
  */
@@ -120,15 +138,10 @@ export class TooLargeError extends GreenraftError<'TOO_LARGE'> {
  * Over an in-flight bound (`TOO_MANY_REQUESTS`): the node's, after the client's retries ran out,
  * or the client's own queue ({@link ClientInit.maxQueued}). Retry later.
  */
-export class TooManyRequestsError extends GreenraftError<'TOO_MANY_REQUESTS'> implements OutcomeInfo {
-  readonly outcomeUnknown: boolean;
-  readonly idempotencyKey: string | undefined;
-
+export class TooManyRequestsError extends OutcomeError<'TOO_MANY_REQUESTS'> {
   constructor(message: string, options: ClientErrorOptions & OutcomeInfo = {}) {
     super('TOO_MANY_REQUESTS', message, options);
     this.name = 'TooManyRequestsError';
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
-    this.idempotencyKey = options.idempotencyKey;
   }
 }
 
@@ -138,31 +151,22 @@ export class TooManyRequestsError extends GreenraftError<'TOO_MANY_REQUESTS'> im
  * {@link UnavailableError.outcomeUnknown} says whether a write may have been applied anyway
  * (a connection dropped after it was sent).
  */
-export class UnavailableError extends GreenraftError<'UNAVAILABLE'> implements OutcomeInfo {
-  readonly outcomeUnknown: boolean;
-  readonly idempotencyKey: string | undefined;
+export class UnavailableError extends OutcomeError<'UNAVAILABLE'> {
   /** The leader last named by a node, if any. */
   readonly leader: LeaderHint | undefined;
 
   constructor(message: string, options: ClientErrorOptions & OutcomeInfo = {}) {
     super('UNAVAILABLE', message, options);
     this.name = 'UnavailableError';
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
-    this.idempotencyKey = options.idempotencyKey;
     this.leader = options.leader;
   }
 }
 
 /** The node failed with a bug of its own (`INTERNAL`); the message says what. */
-export class ServerInternalError extends GreenraftError<'INTERNAL'> implements OutcomeInfo {
-  readonly outcomeUnknown: boolean;
-  readonly idempotencyKey: string | undefined;
-
+export class ServerInternalError extends OutcomeError<'INTERNAL'> {
   constructor(message: string, options: ClientErrorOptions & OutcomeInfo = {}) {
     super('INTERNAL', message, options);
     this.name = 'ServerInternalError';
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
-    this.idempotencyKey = options.idempotencyKey;
   }
 }
 
@@ -171,28 +175,18 @@ export class ServerInternalError extends GreenraftError<'INTERNAL'> implements O
  * version, a result of the wrong shape), or closed the connection as if the client had (close
  * codes 1007, 1009).
  */
-export class ProtocolError extends GreenraftError<'PROTOCOL'> implements OutcomeInfo {
-  readonly outcomeUnknown: boolean;
-  readonly idempotencyKey: string | undefined;
-
+export class ProtocolError extends OutcomeError<'PROTOCOL'> {
   constructor(message: string, options: ClientErrorOptions & OutcomeInfo = {}) {
     super('PROTOCOL', message, options);
     this.name = 'ProtocolError';
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
-    this.idempotencyKey = options.idempotencyKey;
   }
 }
 
 /** The client was closed (`client.close()`) before the call finished, or the call came after. */
-export class ClientClosedError extends GreenraftError<'CLIENT_CLOSED'> implements OutcomeInfo {
-  readonly outcomeUnknown: boolean;
-  readonly idempotencyKey: string | undefined;
-
+export class ClientClosedError extends OutcomeError<'CLIENT_CLOSED'> {
   constructor(message = 'the client is closed', options: ClientErrorOptions & OutcomeInfo = {}) {
     super('CLIENT_CLOSED', message, options);
     this.name = 'ClientClosedError';
-    this.outcomeUnknown = options.outcomeUnknown ?? false;
-    this.idempotencyKey = options.idempotencyKey;
   }
 }
 

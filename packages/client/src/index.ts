@@ -71,6 +71,7 @@ export {
   isOutcomeUnknown,
   type LeaderHint,
   NotFoundError,
+  OutcomeError,
   type ProtocolErrorCode,
   ProtocolError,
   RejectedError,
