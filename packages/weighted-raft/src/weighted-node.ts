@@ -26,7 +26,7 @@ import type {
   StateMachine,
   Term,
 } from '@greenraft/consensus';
-import { createRaftNode } from '@greenraft/raft';
+import { createRaftNode, RAFT_NODE_OPTIONS } from '@greenraft/raft';
 import type { RaftNode, RaftNodeInit } from '@greenraft/raft';
 import {
   FaultToleranceError,
@@ -263,40 +263,22 @@ export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeIni
   participation?: ParticipationTrackerInit;
 }
 
-/** Every option of {@link WeightedRaftNodeInit}: the compiler checks the list is complete and exact. */
-const WEIGHTED_NODE_OPTIONS = Object.keys({
-  id: true,
-  transport: true,
-  storage: true,
-  stateMachine: true,
-  bootstrap: true,
-  seed: true,
-  tickMs: true,
-  snapshotThreshold: true,
-  proposalTimeoutMs: true,
-  electionTicks: true,
-  heartbeatTicks: true,
-  random: true,
-  preVote: true,
-  checkQuorum: true,
-  maxInflightMessages: true,
-  maxInflightBytes: true,
-  maxMessageBytes: true,
-  maxUncommittedBytes: true,
-  snapshotChunkBytes: true,
-  unsafeLocalWeights: true,
-  readOnly: true,
-  weights: true,
-  scoring: true,
-  scoreInputs: true,
-  epoch: true,
-  tolerateFailures: true,
-  weightResolution: true,
-  minWeight: true,
-  electionTimeout: true,
-  preferredLeader: true,
-  participation: true,
-} satisfies Record<keyof WeightedRaftNodeInit, true>);
+/** Every option of {@link WeightedRaftNodeInit}: the driver's (less `policy`, which the weighted policy fills) and its own, checked complete and exact by the compiler. */
+const WEIGHTED_NODE_OPTIONS: readonly string[] = [
+  ...RAFT_NODE_OPTIONS.filter((name) => name !== 'policy'),
+  ...Object.keys({
+    weights: true,
+    scoring: true,
+    scoreInputs: true,
+    epoch: true,
+    tolerateFailures: true,
+    weightResolution: true,
+    minWeight: true,
+    electionTimeout: true,
+    preferredLeader: true,
+    participation: true,
+  } satisfies Record<Exclude<keyof WeightedRaftNodeInit, keyof RaftNodeInit>, true>),
+];
 
 const ELECTION_TIMEOUT_OPTIONS = Object.keys({ baseMs: true, stepMs: true, jitterMs: true } satisfies Record<keyof WeightedElectionTimeout, true>);
 

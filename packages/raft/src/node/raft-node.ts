@@ -141,8 +141,12 @@ interface PendingRead {
   readonly operation: PendingOperation<Index>;
 }
 
-/** Every option of {@link RaftNodeInit}: the compiler checks the list is complete and exact. */
-const NODE_OPTIONS = Object.keys({
+/**
+ * The name of every option {@link createRaftNode} takes (the keys of {@link RaftNodeInit}); any
+ * other is refused with `InvalidArgumentError`. A node that wraps the driver and passes its
+ * options through builds its own list from this one. The compiler checks it is complete and exact.
+ */
+export const RAFT_NODE_OPTIONS: readonly (keyof RaftNodeInit)[] = Object.keys({
   id: true,
   transport: true,
   storage: true,
@@ -165,7 +169,7 @@ const NODE_OPTIONS = Object.keys({
   policy: true,
   unsafeLocalWeights: true,
   readOnly: true,
-} satisfies Record<keyof RaftNodeInit, true>);
+} satisfies Record<keyof RaftNodeInit, true>) as (keyof RaftNodeInit)[];
 
 /**
  * A running Raft node: the deterministic core wired to a transport, a storage, a state machine
@@ -254,7 +258,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     super();
     if (init === null || typeof init !== 'object') throw new InvalidArgumentError('createRaftNode needs an options object');
     // A misspelt option (`electionTick`, `snapshotTreshold`) would otherwise be ignored silently.
-    rejectUnknownOptions('createRaftNode', init, NODE_OPTIONS);
+    rejectUnknownOptions('createRaftNode', init, RAFT_NODE_OPTIONS);
     if (typeof init.id !== 'string' || init.id.length === 0) throw new InvalidArgumentError('id must be a non-empty string');
     if (init.transport?.localId !== init.id) {
       throw new InvalidArgumentError(`the transport belongs to ${String(init.transport?.localId)}, not to node ${init.id}`);
