@@ -201,7 +201,7 @@ export class InvalidRoundError extends MarketError {
   }
 }
 
-/** A ledger fails verification or does not replay to itself (a tampered or foreign chain). */
+/** A ledger fails verification or does not replay to itself (a tampered or foreign chain), or a served ledger is not of the shape a server serves. */
 export class InvalidLedgerError extends MarketError {
   declare readonly code: 'INVALID_LEDGER';
   /** The height of the first block at fault. */

@@ -134,3 +134,4 @@ export {
   type TransactionReceipt,
 } from './market.js';
 export { type ReplayLedgerOptions, replayLedger } from './replay.js';
+export { blocksFromJson } from './ledger-json.js';

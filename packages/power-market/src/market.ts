@@ -376,7 +376,10 @@ class Market implements PowerMarket {
   readonly #onRound: ((summary: RoundSummary) => void) | undefined;
   #state: CommittedState;
   #lastRound: RoundSummary | undefined;
-  /** Imported public keys by node id: derived from the state, never part of it. */
+  /**
+   * Imported public keys by the key's own base64url text, never by node id: an entry refused
+   * after a registration must not leave a node id bound to a key the state does not hold.
+   */
   readonly #keys = new Map<string, KeyObject>();
 
   constructor(init: PowerMarketInit) {
@@ -508,11 +511,14 @@ class Market implements PowerMarket {
     return { receipt, bytes };
   }
 
-  #key(id: string, publicKey: string): KeyObject | undefined {
-    let key = this.#keys.get(id);
+  #key(publicKey: string): KeyObject | undefined {
+    let key = this.#keys.get(publicKey);
     if (key === undefined) {
       key = importPublicKey(publicKey);
-      if (key !== undefined) this.#keys.set(id, key);
+      if (key === undefined) return undefined;
+      // Keys of refused registrations may linger: past one per possible node, start afresh.
+      if (this.#keys.size >= MARKET_LIMITS.maxNodes) this.#keys.clear();
+      this.#keys.set(publicKey, key);
     }
     return key;
   }
@@ -536,7 +542,7 @@ class Market implements PowerMarket {
       if (!this.#verified(signed, key)) throw new InvalidSignatureError(`the registration of ${tx.signer} is not signed by the enclosed key`);
     } else {
       if (!signer) throw new UnknownNodeError(tx.signer);
-      if (!this.#verified(signed, this.#key(signer.id, signer.publicKey))) {
+      if (!this.#verified(signed, this.#key(signer.publicKey))) {
         throw new InvalidSignatureError(`the signature does not verify under ${tx.signer}'s registered key`);
       }
       if (tx.nonce <= signer.lastNonce) throw new ReplayedNonceError(tx.signer, tx.nonce, signer.lastNonce);

@@ -1,7 +1,7 @@
 /** A weighted market cluster in this process: weights from the replicated market, the replicated strategy, replicated participation. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateParticipantKeys, marketClient } from '@greenraft/power-market';
+import { blocksFromJson, generateParticipantKeys, type LedgerHead, marketClient, verifyLedger } from '@greenraft/power-market';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient, type TestCluster, http, startCluster, until } from './cluster.test-utils.js';
 
@@ -120,6 +120,37 @@ describe('a weighted market cluster', () => {
     const contract = await http(`${cluster.url('n2')}/v1/market/contracts/${encodeURIComponent(ids[1]!)}`);
     expect(contract.body).toMatchObject({ contract: { status: 'settled', generatedKWh: null } });
     expect((await http(`${cluster.url('n2')}/v1/market/contracts/nope%2F1`)).status).toBe(404);
+  });
+
+  it('serves a ledger that verifies against the head every node reports, and a tampered copy does not', async () => {
+    // Each node's own head (stale: from its own state, never forwarded); the leader keeps
+    // recording participation, so ask until all three report the same one.
+    const head = await until(async () => {
+      const all = await Promise.all(IDS.map(async (id) => (await http(`${cluster.url(id)}/v1/market/head?consistency=stale`)).body as unknown as LedgerHead));
+      return new Set(all.map((h) => `${h.height}/${h.hash}/${h.index}/${h.term}`)).size === 1 ? all[0] : undefined;
+    }, 'the same ledger head on every node');
+    expect(head.height).toBeGreaterThanOrEqual(9);
+    // Every page of one node's copy, three blocks at a time, up to the head.
+    const served: unknown[] = [];
+    while (served.length < head.height) {
+      const page = await http(`${cluster.url('n2')}/v1/market/ledger?from=${served.length + 1}&limit=3`);
+      expect(page.status).toBe(200);
+      const blocks = page.body.blocks as unknown[];
+      expect(blocks.length).toBeGreaterThan(0);
+      served.push(...blocks);
+    }
+    const copy = served.slice(0, head.height);
+    expect(verifyLedger(blocksFromJson(copy), { head })).toEqual({ valid: true, height: head.height });
+    // One served transaction with its amount changed: refused at its block.
+    type Served = { transactions: { transaction: Record<string, unknown> }[] };
+    const tampered = JSON.parse(JSON.stringify(copy)) as Served[];
+    const position = tampered.findIndex((block) => block.transactions.some((tx) => tx.transaction.type === 'proposeContract'));
+    expect(position).toBeGreaterThanOrEqual(0);
+    const proposal = tampered[position]!.transactions.find((tx) => tx.transaction.type === 'proposeContract')!;
+    proposal.transaction.contractedKWh = (proposal.transaction.contractedKWh as number) + 1;
+    expect(verifyLedger(blocksFromJson(tampered), { head })).toMatchObject({ valid: false, position, reason: 'merkle-root' });
+    // The copy cut short: consistent in itself, refused against the head.
+    expect(verifyLedger(blocksFromJson(copy.slice(0, -1)), { head })).toMatchObject({ valid: false, reason: 'head' });
   });
 
   it('replicates participation (eq. 19): the leader records its commit quorums in the log', async () => {
