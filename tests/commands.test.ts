@@ -13,8 +13,8 @@
  * - A long run (`LONG_RUNS`) runs shortened: fewer seeds and steps, elections or rounds, or a
  *   3-second chaos run.
  * - A line checked by parsing only (`PARSE_ONLY`: a benchmark that measures, an injected-bug
- *   chaos run) is parsed by the command's own argument table, as the command would parse it; one
- *   benchmark suite runs for real, once, with short windows.
+ *   chaos run, a restore) is parsed by the command's own argument table, as the command would
+ *   parse it; one benchmark suite runs for real, once, with short windows.
  * - A line that talks to a cluster (`NEEDS_CLUSTER`: a command with `--endpoints`) runs against
  *   one of two real local clusters the test starts as the docs say (`greenraft cluster init`,
  *   then `greenraft cluster start`): a weighted KV cluster, and a weighted power-market cluster
@@ -63,7 +63,8 @@ const LONG_RUNS: readonly string[] = [
  * minutes (all of them) and its figures mean nothing on a shared test machine: its options are
  * parsed here, and `bench --suite limits` runs once for real below. An injected-bug chaos run
  * must run long enough for its power loss to lose acknowledged writes (16 s and more, then a
- * minute of checks): tests/chaos/chaos.test.ts runs it in full.
+ * minute of checks): tests/chaos/chaos.test.ts runs it in full. A restore needs the snapshot file of
+ * a cluster that lost its data: apps/cli/src/restore.test.ts restores one and runs it.
  */
 const PARSE_ONLY: readonly string[] = [
   'npx greenraft bench --suite memory',
@@ -73,6 +74,10 @@ const PARSE_ONLY: readonly string[] = [
   'npx greenraft bench --out docs/bench/results.json --chart docs/bench/chart.svg',
   'npx greenraft bench --suite heterogeneous --seconds 1 --compare docs/bench/results.json',
   'npx greenraft chaos --nodes 3 --duration 16 --inject-bug skip-fsync --json',
+  'npx greenraft restore --snapshot ./backup/snapshot-0000000000000412-0000000000000003.snap --config ./grid/n1.json',
+  'npx greenraft restore --snapshot ./backup/snapshot-0000000000000412-0000000000000003.snap --config ./grid/n2.json',
+  'npx greenraft restore --snapshot ./backup/snapshot-0000000000000412-0000000000000003.snap --config ./grid/n3.json',
+  'npx greenraft restore --snapshot ./backup/snapshot-0000000000000412-0000000000000003.snap --data-dir ./grid/data/n1 --json',
 ];
 
 /** Seconds of faults a documented chaos run is shortened to: every option still parsed and used. */
@@ -183,11 +188,11 @@ function runsUntilStopped(line: string): boolean {
   return name !== undefined && !isPending(line) && !/--help/.test(line) && RUNS_UNTIL_STOPPED.has(name);
 }
 
-/** Whether a line is checked by parsing only: a benchmark that measures (not `--from` kept results), or an injected-bug chaos run. */
+/** Whether a line is checked by parsing only: a benchmark that measures (not `--from` kept results), an injected-bug chaos run, or a restore. */
 function isParseOnly(line: string): boolean {
   const name = commandOf(line);
   if (name === undefined || isPending(line) || /--help/.test(line)) return false;
-  return (name === 'bench' && !/--from[ =]/.test(line)) || (name === 'chaos' && /--inject-bug[ =]/.test(line));
+  return (name === 'bench' && !/--from[ =]/.test(line)) || (name === 'chaos' && /--inject-bug[ =]/.test(line)) || name === 'restore';
 }
 
 /**

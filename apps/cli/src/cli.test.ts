@@ -27,6 +27,20 @@ describe('one argument table for every command', () => {
     expect(bare.stdout).toBe(stdout);
   });
 
+  it('lists a group of sub-commands with their summaries in one column after the longest name', async () => {
+    const group = COMMANDS.filter((command) => command.spec.name.startsWith('admin '));
+    expect(group.length).toBeGreaterThan(1);
+    const { code, stdout } = await capture(() => runCli(['admin', '--help']));
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n').slice(2);
+    expect(lines).toHaveLength(group.length);
+    const column = Math.max(...group.map((command) => command.spec.name.length)) + 4;
+    for (const [i, command] of group.entries()) {
+      expect(lines[i]!.slice(0, column)).toBe(`  ${command.spec.name}`.padEnd(column));
+      expect(lines[i]!.slice(column)).toBe(command.spec.summary);
+    }
+  });
+
   for (const command of COMMANDS) {
     const name = command.spec.name;
     it(`${name}: --help and -h print the help generated from the table, naming every option`, async () => {

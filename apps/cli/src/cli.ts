@@ -18,6 +18,7 @@ import { lincheckCommand } from './commands/lincheck.js';
 import { marketClusterCommands, marketSettleCommand } from './commands/market.js';
 import { nodeCommand } from './commands/node.js';
 import { paperCommand } from './commands/paper.js';
+import { restoreCommand } from './commands/restore.js';
 import { simCommand } from './commands/sim.js';
 
 /** Every command, in the order the usage lists them. */
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CliCommand[] = [
   paperCommand,
   nodeCommand,
   ...clusterCommands,
+  restoreCommand,
   dashboardCommand,
   ...kvCommands,
   ...marketClusterCommands,
@@ -43,10 +45,15 @@ function version(): string {
   return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 }
 
+/** One line per command, its summary in a column after the longest name. */
+function summaryLines(commands: readonly CliCommand[]): string[] {
+  const width = Math.max(...commands.map((command) => command.spec.name.length)) + 2;
+  return commands.map((command) => `  ${command.spec.name.padEnd(width)}${command.spec.summary}`);
+}
+
 /** The top-level usage: every command with its summary. */
 export function usage(commands: readonly CliCommand[] = COMMANDS): string {
-  const width = Math.max(...commands.map((command) => command.spec.name.length)) + 2;
-  const lines = commands.map((command) => `  ${command.spec.name.padEnd(width)}${command.spec.summary}`);
+  const lines = summaryLines(commands);
   return [
     'usage: greenraft <command> [options]',
     '',
@@ -106,7 +113,7 @@ export async function runCommandLine(commands: readonly CliCommand[], argv: read
     }
     const names = group.map((candidate) => candidate.spec.name.slice(first.length + 1));
     if (second === '--help' || second === '-h') {
-      process.stdout.write(`usage: greenraft ${first} <${names.join('|')}> [options]\n\n${group.map((c) => `  ${c.spec.name.padEnd(16)}${c.spec.summary}`).join('\n')}\n`);
+      process.stdout.write(`usage: greenraft ${first} <${names.join('|')}> [options]\n\n${summaryLines(group).join('\n')}\n`);
       return 0;
     }
     const what = second === undefined ? 'missing sub-command' : `unknown sub-command '${second}'`;

@@ -3,7 +3,8 @@
  * Raft log, hard state and snapshots. `save` resolves once its batch is on disk (fdatasync), a
  * batch survives a crash whole or not at all, a torn tail is dropped and reported, corruption
  * anywhere else is refused with {@link StorageCorruptionError}, and a failed write or fsync stops
- * the store for good (never retried).
+ * the store for good (never retried). {@link restoreSnapshot} writes a new data directory from one
+ * snapshot file, for a cluster that lost a quorum's data.
  *
  * @example
  * ```ts
@@ -62,6 +63,8 @@ export { FAILPOINT_ENV } from './failpoints.js';
 export type { WalFailpoint, WalFailpointInit } from './failpoints.js';
 export { FORMAT_VERSION } from './format.js';
 export type { WalRecovery } from './recovery.js';
+export { restoreSnapshot } from './restore.js';
+export type { RestoreSnapshotInit, RestoredSnapshot } from './restore.js';
 export type { WalStorage, WalStorageInit, WalSyncEvent } from './wal.js';
 
 /**

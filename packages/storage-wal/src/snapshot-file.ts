@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Snapshot } from '@greenraft/consensus';
+import type { Snapshot, SnapshotMetadata } from '@greenraft/consensus';
 import { DecodeError, Decoder, Encoder, decodeClusterConfig, encodeClusterConfig } from './codec.js';
 import { StorageCorruptionError, StorageVersionError } from './errors.js';
 import type { Failpoints } from './failpoints.js';
@@ -17,6 +17,8 @@ import type { SnapshotRef } from './log-index.js';
 
 const MAGIC = Buffer.from('GRAFTSNP', 'latin1');
 const HEADER_BYTES = 32;
+/** Where a snapshot file's metadata starts. */
+export const SNAPSHOT_METADATA_OFFSET = HEADER_BYTES;
 const TRAILER_BYTES = 4;
 /** Snapshot data moves to and from disk in pieces of this size. */
 const CHUNK_BYTES = 1 << 20;
@@ -83,7 +85,6 @@ export async function writeSnapshotFile(fileSystem: WalFileSystem, directory: st
  */
 export async function readSnapshotFile(fileSystem: WalFileSystem, directory: string, ref: SnapshotRef, keep: boolean): Promise<Snapshot | undefined> {
   const path = join(directory, snapshotFileName(ref.metadata.index, ref.id));
-  const corrupt = (offset: number, problem: string): StorageCorruptionError => new StorageCorruptionError(path, offset, problem);
   let fd: number;
   try {
     fd = await fileSystem.open(path, 'r');
@@ -91,49 +92,75 @@ export async function readSnapshotFile(fileSystem: WalFileSystem, directory: str
     throw new StorageCorruptionError(path, 0, `the snapshot file the log refers to cannot be opened (${(error as Error).message})`, { cause: error });
   }
   try {
-    const size = await fileSystem.fileSize(fd);
-    const header = Buffer.alloc(HEADER_BYTES);
-    if ((await readFully(fileSystem, fd, header, 0, HEADER_BYTES, 0)) < HEADER_BYTES) throw corrupt(0, 'snapshot header cut short');
-    if (!header.subarray(0, 8).equals(MAGIC)) throw corrupt(0, 'not a greenraft snapshot file (bad magic)');
-    if (header.readUInt32LE(28) !== crc32(header.subarray(0, 28))) throw corrupt(0, 'snapshot header checksum mismatch');
-    const version = header.readUInt32LE(8);
-    if (version !== FORMAT_VERSION) throw new StorageVersionError(path, version, FORMAT_VERSION);
-    const metadataLength = header.readUInt32LE(12);
-    const dataLength = new Decoder(header, 16, 24).u64();
-    if (HEADER_BYTES + metadataLength + dataLength + TRAILER_BYTES !== size) throw corrupt(0, `the file holds ${size} bytes, its header promises ${HEADER_BYTES + metadataLength + dataLength + TRAILER_BYTES}`);
-    if (dataLength !== ref.size) throw corrupt(0, `the file holds ${dataLength} bytes of data, the log expects ${ref.size}`);
-    const metadata = Buffer.alloc(metadataLength);
-    await readFully(fileSystem, fd, metadata, 0, metadataLength, HEADER_BYTES);
-    let checksum = crc32(metadata);
-    try {
-      const decoder = new Decoder(metadata);
-      const index = decoder.u64();
-      const term = decoder.u64();
-      const id = decoder.u64();
-      decodeClusterConfig(decoder);
-      decoder.done('snapshot metadata');
-      if (index !== ref.metadata.index || term !== ref.metadata.term || id !== ref.id) {
-        throw corrupt(HEADER_BYTES, `the file holds snapshot ${index}/${term} #${id}, the log expects ${ref.metadata.index}/${ref.metadata.term} #${ref.id}`);
-      }
-    } catch (error) {
-      if (error instanceof DecodeError) throw corrupt(HEADER_BYTES, `unreadable snapshot metadata: ${error.message}`);
-      throw error;
-    }
-    const data = keep ? new Uint8Array(dataLength) : undefined;
-    const chunk = keep ? undefined : new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, dataLength)));
-    const dataStart = HEADER_BYTES + metadataLength;
-    for (let at = 0; at < dataLength; at += CHUNK_BYTES) {
-      const length = Math.min(CHUNK_BYTES, dataLength - at);
-      const target = data ?? chunk!;
-      const offset = data === undefined ? 0 : at;
-      if ((await readFully(fileSystem, fd, target, offset, length, dataStart + at)) < length) throw corrupt(dataStart + at, 'snapshot data cut short');
-      checksum = crc32(target.subarray(offset, offset + length), checksum);
-    }
-    const trailer = Buffer.alloc(TRAILER_BYTES);
-    await readFully(fileSystem, fd, trailer, 0, TRAILER_BYTES, dataStart + dataLength);
-    if (trailer.readUInt32LE(0) !== checksum) throw corrupt(dataStart, 'snapshot checksum mismatch');
-    return data === undefined ? undefined : { metadata: ref.metadata, data };
+    const contents = await readSnapshotContents(fileSystem, fd, path, ref, keep);
+    return contents.data === undefined ? undefined : { metadata: ref.metadata, data: contents.data };
   } finally {
     await fileSystem.close(fd);
   }
+}
+
+/** What a snapshot file holds, read and checked. */
+export interface SnapshotContents {
+  /** Index, term and configuration, as the file's metadata holds them. */
+  readonly metadata: SnapshotMetadata;
+  /** The file id its metadata records. */
+  readonly id: number;
+  /** Bytes of state machine data. */
+  readonly size: number;
+  /** The data, when asked to keep it. */
+  readonly data: Uint8Array | undefined;
+}
+
+/**
+ * Reads and checks the snapshot file open as `fd` (named `path` in errors): header, format
+ * version, lengths, metadata and both checksums. With `expected`, the file must hold that
+ * snapshot; without, its own metadata is returned. With `keep` the data is returned too.
+ */
+export async function readSnapshotContents(fileSystem: WalFileSystem, fd: number, path: string, expected: SnapshotRef | undefined, keep: boolean): Promise<SnapshotContents> {
+  const corrupt = (offset: number, problem: string): StorageCorruptionError => new StorageCorruptionError(path, offset, problem);
+  const size = await fileSystem.fileSize(fd);
+  const header = Buffer.alloc(HEADER_BYTES);
+  if ((await readFully(fileSystem, fd, header, 0, HEADER_BYTES, 0)) < HEADER_BYTES) throw corrupt(0, 'snapshot header cut short');
+  if (!header.subarray(0, 8).equals(MAGIC)) throw corrupt(0, 'not a greenraft snapshot file (bad magic)');
+  if (header.readUInt32LE(28) !== crc32(header.subarray(0, 28))) throw corrupt(0, 'snapshot header checksum mismatch');
+  const version = header.readUInt32LE(8);
+  if (version !== FORMAT_VERSION) throw new StorageVersionError(path, version, FORMAT_VERSION);
+  const metadataLength = header.readUInt32LE(12);
+  const dataLength = new Decoder(header, 16, 24).u64();
+  if (HEADER_BYTES + metadataLength + dataLength + TRAILER_BYTES !== size) throw corrupt(0, `the file holds ${size} bytes, its header promises ${HEADER_BYTES + metadataLength + dataLength + TRAILER_BYTES}`);
+  if (expected !== undefined && dataLength !== expected.size) throw corrupt(0, `the file holds ${dataLength} bytes of data, the log expects ${expected.size}`);
+  const metadataBytes = Buffer.alloc(metadataLength);
+  await readFully(fileSystem, fd, metadataBytes, 0, metadataLength, HEADER_BYTES);
+  let checksum = crc32(metadataBytes);
+  let metadata: SnapshotMetadata;
+  let id: number;
+  try {
+    const decoder = new Decoder(metadataBytes);
+    const index = decoder.u64();
+    const term = decoder.u64();
+    id = decoder.u64();
+    const config = decodeClusterConfig(decoder);
+    decoder.done('snapshot metadata');
+    metadata = { index, term, config };
+  } catch (error) {
+    if (error instanceof DecodeError) throw corrupt(HEADER_BYTES, `unreadable snapshot metadata: ${error.message}`);
+    throw error;
+  }
+  if (expected !== undefined && (metadata.index !== expected.metadata.index || metadata.term !== expected.metadata.term || id !== expected.id)) {
+    throw corrupt(HEADER_BYTES, `the file holds snapshot ${metadata.index}/${metadata.term} #${id}, the log expects ${expected.metadata.index}/${expected.metadata.term} #${expected.id}`);
+  }
+  const data = keep ? new Uint8Array(dataLength) : undefined;
+  const chunk = keep ? undefined : new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, dataLength)));
+  const dataStart = HEADER_BYTES + metadataLength;
+  for (let at = 0; at < dataLength; at += CHUNK_BYTES) {
+    const length = Math.min(CHUNK_BYTES, dataLength - at);
+    const target = data ?? chunk!;
+    const offset = data === undefined ? 0 : at;
+    if ((await readFully(fileSystem, fd, target, offset, length, dataStart + at)) < length) throw corrupt(dataStart + at, 'snapshot data cut short');
+    checksum = crc32(target.subarray(offset, offset + length), checksum);
+  }
+  const trailer = Buffer.alloc(TRAILER_BYTES);
+  if ((await readFully(fileSystem, fd, trailer, 0, TRAILER_BYTES, dataStart + dataLength)) < TRAILER_BYTES) throw corrupt(dataStart + dataLength, 'snapshot checksum cut short');
+  if (trailer.readUInt32LE(0) !== checksum) throw corrupt(dataStart, 'snapshot checksum mismatch');
+  return { metadata, id, size: dataLength, data };
 }
