@@ -15,8 +15,20 @@ const copy = mkdtempSync(join(tmpdir(), 'greenraft-release-'));
 const run = (command, args, cwd = copy) =>
   execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false' } });
 
-/** `^0.2.0` is satisfied by `version` (caret and tilde ranges, as changesets writes them). */
+const semver = (version) => /^(\d+)\.(\d+)\.(\d+)$/.exec(version)?.slice(1).map(Number);
+const compare = (a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+
+/**
+ * `range` is satisfied by `version`: caret and tilde ranges, as changesets writes them, and the
+ * `>=a.b.c <x.y.z` form an optional peer dependency takes so that a minor release of its target
+ * does not force a major release of the package that names it.
+ */
 function satisfies(range, version) {
+  const bounds = /^>=(\d+\.\d+\.\d+) <(\d+\.\d+\.\d+)$/.exec(range);
+  if (bounds) {
+    const have = semver(version);
+    return have !== undefined && compare(have, semver(bounds[1])) >= 0 && compare(have, semver(bounds[2])) < 0;
+  }
   const match = /^([~^])(\d+)\.(\d+)\.(\d+)$/.exec(range);
   const have = /^(\d+)\.(\d+)\.(\d+)$/.exec(version);
   if (!match || !have) return false;
@@ -48,7 +60,30 @@ try {
   }
   symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'), 'dir');
 
+  // The bump each package's changesets ask for, read before `changeset version` consumes them.
+  const asked = new Map();
+  const rank = { patch: 1, minor: 2, major: 3 };
+  for (const name of readdirSync(join(copy, '.changeset')).filter((file) => file.endsWith('.md') && file !== 'README.md')) {
+    const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(copy, '.changeset', name), 'utf8'))?.[1] ?? '';
+    for (const [, pkg, bump] of front.matchAll(/^['"]?([^'":]+)['"]?:\s*(patch|minor|major)\s*$/gm)) {
+      if (rank[bump] > (rank[asked.get(pkg)] ?? 0)) asked.set(pkg, bump);
+    }
+  }
+  const before = new Map(manifests.map((dir) => { const manifest = JSON.parse(readFileSync(join(repo, dir, 'package.json'), 'utf8')); return [manifest.name, manifest.version]; }));
+
   process.stdout.write(run(process.execPath, [join(repo, 'node_modules/@changesets/cli/bin.js'), 'version']));
+
+  // No release may break compatibility (a major, or 0.x → 1.0.0) unless a changeset says major.
+  for (const dir of manifests) {
+    const manifest = JSON.parse(readFileSync(join(copy, dir, 'package.json'), 'utf8'));
+    const from = semver(before.get(manifest.name) ?? '');
+    const to = semver(manifest.version);
+    if (from === undefined || to === undefined || manifest.private === true) continue;
+    const breaking = from[0] === 0 ? to[0] > 0 : to[0] > from[0];
+    if (breaking && asked.get(manifest.name) !== 'major') {
+      problems.push(`${manifest.name}: ${before.get(manifest.name)} → ${manifest.version}, a major release no changeset asked for (${asked.get(manifest.name) ?? 'none'} was asked): a dependency range forced it`);
+    }
+  }
 
   const published = manifests
     .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(copy, dir, 'package.json'), 'utf8')) }))
@@ -72,7 +107,7 @@ try {
         if (!name.startsWith('@greenraft/')) continue;
         const version = versions.get(name);
         if (version === undefined) problems.push(`${manifest.name}: ${field} ${name} is not a published package`);
-        else if (!/^[~^]/.test(range)) problems.push(`${manifest.name}: ${field} ${name} is pinned to ${range}: a range (^${version}) lets a user's install share one copy`);
+        else if (!/^([~^]|>=\d+\.\d+\.\d+ <)/.test(range)) problems.push(`${manifest.name}: ${field} ${name} is pinned to ${range}: a range (^${version}) lets a user's install share one copy`);
         else if (!satisfies(range, version)) problems.push(`${manifest.name}: ${field} ${name}@${range} does not take the version released with it, ${version}`);
       }
     }
