@@ -65,7 +65,7 @@ export {
   UnknownOfferError,
 } from './errors.js';
 export { MARKET_LIMITS } from './limits.js';
-export { MILLI_YUAN_PER_YUAN, toMilliYuan, toYuan } from './money.js';
+export { toMilliYuan, toYuan } from './money.js';
 export {
   type ContractSettlement,
   type MarketPrices,
@@ -83,7 +83,6 @@ export { type ParsedRoundDocument, parseRoundDocument } from './round-document.j
 export {
   type AcceptCertificatesTransaction,
   type AcceptContractTransaction,
-  DEFAULT_MARKET_ID,
   decodeSignedTransaction,
   decodeTransactions,
   encodeTransactions,

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import * as market from './index.js';
+
+// The package's runtime surface, fixed: a name added or dropped here is a decision, with a changeset.
+describe('the public surface', () => {
+  it('exports exactly these values', () => {
+    expect(Object.keys(market).sort()).toEqual([
+      'ContractAlreadySettledError',
+      'GENESIS_HASH',
+      'InsufficientCertificatesError',
+      'InvalidContractStateError',
+      'InvalidCounterpartyError',
+      'InvalidEncodingError',
+      'InvalidLedgerError',
+      'InvalidQuantityError',
+      'InvalidRoundError',
+      'InvalidSignatureError',
+      'InvalidSnapshotError',
+      'InvalidTransactionError',
+      'LimitExceededError',
+      'MARKET_LIMITS',
+      'MarketError',
+      'NodeAlreadyRegisteredError',
+      'NotAPartyError',
+      'PAPER_PRICES',
+      'PriceOutOfRangeError',
+      'ReplayedNonceError',
+      'TransactionAbortedError',
+      'UnknownContractError',
+      'UnknownNodeError',
+      'UnknownOfferError',
+      'blocksFromJson',
+      'decodeSignedTransaction',
+      'decodeTransactions',
+      'encodeTransactions',
+      'generateParticipantKeys',
+      'marketClient',
+      'parseRoundDocument',
+      'parseSignedTransaction',
+      'parseTransaction',
+      'powerMarket',
+      'publicKeyToBase64Url',
+      'replayLedger',
+      'settleRound',
+      'signTransaction',
+      'signingBytes',
+      'toMilliYuan',
+      'toYuan',
+      'transactionHash',
+      'transactionSubjectId',
+      'verifyLedger',
+      'verifyTransactionSignature',
+    ]);
+  });
+});
