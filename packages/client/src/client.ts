@@ -20,6 +20,7 @@ import {
   type CallOptions,
   type CasResult,
   type ClientStats,
+  type CommandResult,
   CONSISTENCY_LEVELS,
   type ClusterStatus,
   type DeleteResult,
@@ -31,6 +32,8 @@ import {
   type MarketQuery,
   type MarketQueryOptions,
   type MemberInit,
+  type ProposeCommand,
+  type ProposeResult,
   type PutResult,
   type SubmitResult,
   type SubscribeOptions,
@@ -182,6 +185,38 @@ class Client implements GreenraftClient {
       options,
     )) as DeleteResult;
     return { deleted: result.deleted, index: result.index };
+  }
+
+  async propose<C extends ProposeCommand>(command: C, options?: WriteOptions): Promise<ProposeResult<CommandResult<C>>> {
+    if (typeof command !== 'object' || command === null || Array.isArray(command)) {
+      throw new InvalidArgumentError('command must be a state machine command: { type: "put" | "cas" | "delete", … } or a signed market transaction { transaction, signature }');
+    }
+    const fields = command as unknown as Readonly<Record<string, unknown>>;
+    let context = 'propose';
+    if (fields.type === 'put' || fields.type === 'cas' || fields.type === 'delete') {
+      // The checks put, cas and delete make before sending, so a bad KV command fails the same way.
+      checkKey(fields.key);
+      if (fields.type === 'put') this.checkValue(fields.value, 'value');
+      if (fields.type === 'cas') {
+        if (fields.from !== null) this.checkValue(fields.from, 'from');
+        this.checkValue(fields.to, 'to');
+      }
+      context = `propose ${fields.type} ${fields.key}`;
+    } else if (typeof fields.transaction === 'object' && fields.transaction !== null && typeof (fields.transaction as { type?: unknown }).type === 'string') {
+      context = `propose ${(fields.transaction as { type: string }).type}`;
+    }
+    // One copy, taken now: every attempt sends the same bytes, whatever the caller does with its object meanwhile.
+    let frozen: unknown;
+    try {
+      frozen = JSON.parse(JSON.stringify(command));
+    } catch (error) {
+      throw new InvalidArgumentError(`command must be JSON: ${(error as Error).message}`, { cause: error });
+    }
+    const result = (await this.call(
+      { op: 'propose', fields: { command: frozen }, write: true, keyed: true, check: (r) => checkResult(r, { index: 'number', result: 'object' }, 'propose'), context },
+      options,
+    )) as ProposeResult<CommandResult<C>>;
+    return { index: result.index, result: result.result };
   }
 
   async status(options?: CallOptions): Promise<ClusterStatus> {

@@ -76,6 +76,64 @@ export interface SubmitResult {
   block?: JsonValue;
 }
 
+/** A KV store command for {@link GreenraftClient.propose}: set `key` to `value` (as `put`). */
+export interface PutCommand {
+  type: 'put';
+  /** 1 to 512 bytes of UTF-8, without `/`. */
+  key: string;
+  value: string;
+}
+
+/** A KV store command for {@link GreenraftClient.propose}: set `key` to `to` if it holds `from` (`null`: if it is absent), as `cas`. */
+export interface CasCommand {
+  type: 'cas';
+  key: string;
+  from: string | null;
+  to: string;
+}
+
+/** A KV store command for {@link GreenraftClient.propose}: remove `key` (as `delete`). */
+export interface DeleteCommand {
+  type: 'delete';
+  key: string;
+}
+
+/** The commands of a KV cluster. */
+export type KvCommand = PutCommand | CasCommand | DeleteCommand;
+
+/**
+ * The command of a market cluster: a signed transaction (a `SignedTransaction` of
+ * `@greenraft/power-market`, as `marketClient` makes it), as `market.submit` takes it. The node
+ * checks its signature before it reaches the log.
+ */
+export interface MarketCommand {
+  readonly transaction: { readonly type: string; readonly signer: string; readonly nonce: number };
+  /** The ed25519 signature, 86 characters of base64url. */
+  readonly signature: string;
+}
+
+/** A state machine command for {@link GreenraftClient.propose}: a KV command on a KV cluster, a signed transaction on a market cluster. */
+export type ProposeCommand = KvCommand | MarketCommand;
+
+/** What applying a command gave, by command: what `cas`, `delete` and `market.submit` answer, without the index. */
+export type CommandResult<C extends ProposeCommand = ProposeCommand> = C extends PutCommand
+  ? Record<string, never>
+  : C extends CasCommand
+    ? { swapped: boolean }
+    : C extends DeleteCommand
+      ? { deleted: boolean }
+      : C extends MarketCommand
+        ? { receipt: JsonValue; block?: JsonValue }
+        : { [field: string]: JsonValue };
+
+/** What {@link GreenraftClient.propose} answers: the command's log index and the state machine's result of applying it. */
+export interface ProposeResult<R = CommandResult> {
+  /** The log index the command was applied at (the first one, for a retried idempotency key). */
+  index: number;
+  /** The applied result: `{}` for put, `{ swapped }` for cas, `{ deleted }` for delete, `{ receipt, block }` for a market transaction. */
+  result: R;
+}
+
 /** What `market.query` can ask for. */
 export type MarketQuery = 'balances' | 'nodes' | 'contracts' | 'certificates' | 'weights' | 'carbon' | 'ledger' | 'head';
 
@@ -261,6 +319,32 @@ export interface GreenraftClient {
   cas(key: string, from: string | null, to: string, options?: WriteOptions): Promise<CasResult>;
   /** Deletes a key. */
   delete(key: string, options?: WriteOptions): Promise<DeleteResult>;
+  /**
+   * Puts one state-machine command in the log and resolves with its applied result, whatever the
+   * state machine the cluster runs: a {@link KvCommand} on a KV cluster, a signed market
+   * transaction ({@link MarketCommand}) on a market cluster. The command goes through the same
+   * path as the specific call (`put`, `cas`, `delete`, `market.submit`): the same checks, the
+   * same idempotency key retried on every attempt, so a retried command is applied once and
+   * answered with its first result.
+   *
+   * @throws InvalidArgumentError when `command` is not a JSON object, or a KV command's key is invalid, before anything is sent.
+   * @throws TooLargeError when a KV command's value is over `maxValueBytes`.
+   * @throws BadRequestError when the cluster's state machine refuses the command's shape (the message names the field, `command.key`, ...).
+   * @throws RejectedError when the market refuses the transaction (`reason`: `INVALID_SIGNATURE`, `UNKNOWN_NODE`, ...).
+   * @throws ConflictError when the idempotency key was used for another request.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from '@greenraft/client';
+   *
+   * const client = createClient({ endpoints: ['http://127.0.0.1:7001'] }); // a KV cluster
+   * await client.propose({ type: 'put', key: 'meter-7', value: '12.5' });
+   * const { index, result } = await client.propose({ type: 'cas', key: 'meter-7', from: '12.5', to: '13.0' }, { idempotencyKey: 'meter-7-cas-1' });
+   * console.log(result.swapped, index > 0); // true true
+   * await client.close();
+   * ```
+   */
+  propose<C extends ProposeCommand>(command: C, options?: WriteOptions): Promise<ProposeResult<CommandResult<C>>>;
   /** The connected node's view of the cluster. */
   status(options?: CallOptions): Promise<ClusterStatus>;
   /** Market transactions and queries. */

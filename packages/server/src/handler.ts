@@ -25,7 +25,7 @@ import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
 import type { ServerConfig } from './config.js';
 import { type EntryHeader, encodeEntry, entryFingerprint } from './entry.js';
 import { ApiError, type LeaderHint } from './errors.js';
-import type { ApiRequest, Consistency } from './protocol.js';
+import { type ApiRequest, type Consistency, type KvWriteRequest, kvCommandRequest } from './protocol.js';
 import type { ParticipantSigner, UnsignedTransaction } from './market-weights.js';
 import type { ScoringRegistry } from './scoring.js';
 import type { AppliedEntry, MemberAddresses, ServerStateMachine } from './state-machine.js';
@@ -134,6 +134,8 @@ export class ApiHandler {
         return this.#kvWrite(request, context);
       case 'get':
         return this.#kvRead(request, context);
+      case 'propose':
+        return this.#proposeCommand(request, context);
       case 'market.submit':
         return this.#marketSubmit(request, context);
       case 'market.submitOwn':
@@ -172,7 +174,7 @@ export class ApiHandler {
     return bytes;
   }
 
-  async #kvWrite(request: Extract<ApiRequest, { op: 'put' | 'cas' | 'delete' }>, context: RequestContext): Promise<unknown> {
+  async #kvWrite(request: KvWriteRequest, context: RequestContext): Promise<Record<string, unknown>> {
     this.#requireKv();
     const session = request.idempotencyKey === undefined ? {} : { c: context.clientId, k: request.idempotencyKey };
     let header: EntryHeader;
@@ -192,8 +194,8 @@ export class ApiHandler {
    * Proposes the entry of a write on the leader and answers with its outcome's value and index,
    * or forwards the request to the leader.
    */
-  #write(request: ApiRequest, context: RequestContext, header: EntryHeader, payload?: Uint8Array): Promise<unknown> {
-    return this.#onLeader(request, context, async () => {
+  #write(request: ApiRequest, context: RequestContext, header: EntryHeader, payload?: Uint8Array): Promise<Record<string, unknown>> {
+    return this.#onLeader<Record<string, unknown>>(request, context, async () => {
       const applied = await this.#applyOnLeader(header, payload, context);
       return { ...outcomeValue(applied), index: applied.index };
     });
@@ -224,7 +226,7 @@ export class ApiHandler {
    * Runs `body` if this node leads; otherwise forwards the request (once: a forwarded request
    * that finds no leader here fails with UNAVAILABLE and the leader's hint).
    */
-  async #onLeader(request: ApiRequest, context: RequestContext, body: () => Promise<unknown>): Promise<unknown> {
+  async #onLeader<T = unknown>(request: ApiRequest, context: RequestContext, body: () => Promise<T>): Promise<T> {
     const status = this.#host.node.status();
     if (status.role === 'leader') {
       try {
@@ -232,7 +234,7 @@ export class ApiHandler {
       } catch (error) {
         // Lost leadership between the check and the proposal: forward to the new leader, if one is known.
         if (error instanceof NotLeaderError && !context.forwarded && error.leader !== undefined && error.leader !== this.#host.config.id) {
-          return this.#host.forward(request, context);
+          return this.#host.forward(request, context) as Promise<T>;
         }
         throw apiErrorOf(error, this.#host.leaderHint());
       }
@@ -244,7 +246,28 @@ export class ApiHandler {
         ...(leader === undefined ? {} : { leader }),
       });
     }
-    return this.#host.forward(request, context);
+    return this.#host.forward(request, context) as Promise<T>;
+  }
+
+  /**
+   * `propose`: the command, checked by the running state machine's schema, goes through the
+   * operation it stands for (put, cas, delete or market.submit), so it shares that operation's
+   * checks, session and forwarding; the answer is that operation's, as `{ index, result }`.
+   */
+  async #proposeCommand(request: Extract<ApiRequest, { op: 'propose' }>, context: RequestContext): Promise<unknown> {
+    const { command, idempotencyKey } = request;
+    let answer: Record<string, unknown>;
+    if (this.#host.state.kind === 'kv') {
+      answer = await this.#kvWrite(kvCommandRequest(command, idempotencyKey), context);
+    } else {
+      if (!Object.hasOwn(command, 'transaction') && typeof command.type === 'string') {
+        throw new ApiError('BAD_REQUEST', 'propose: command.transaction: this node runs the market state machine: a command is a signed transaction ({ transaction, signature })');
+      }
+      const submit: Extract<ApiRequest, { op: 'market.submit' }> = { op: 'market.submit', transaction: command, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) };
+      answer = await this.#marketSubmit(submit, context, 'propose: command: ');
+    }
+    const { index, ...result } = answer;
+    return { index, result };
   }
 
   // ─────────────── reads
@@ -279,13 +302,16 @@ export class ApiHandler {
 
   // ─────────────── market
 
-  async #marketSubmit(request: Extract<ApiRequest, { op: 'market.submit' }>, context: RequestContext): Promise<unknown> {
+  /** `problemPrefix` says where a malformed transaction sits in the request (`propose: command: `). */
+  async #marketSubmit(request: Extract<ApiRequest, { op: 'market.submit' }>, context: RequestContext, problemPrefix = ''): Promise<Record<string, unknown>> {
     const market = this.#requireMarket();
     let signed: SignedTransaction;
     try {
       signed = parseSignedTransaction(request.transaction);
     } catch (error) {
-      throw apiErrorOf(error, undefined);
+      const apiError = apiErrorOf(error, undefined);
+      if (problemPrefix === '') throw apiError;
+      throw new ApiError(apiError.code, `${problemPrefix}${apiError.message}`, { ...(apiError.reason === undefined ? {} : { reason: apiError.reason }), cause: error });
     }
     // Checked before proposing, so a bad signature never reaches the log; the market checks again on apply.
     const tx = signed.transaction;

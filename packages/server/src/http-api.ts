@@ -88,6 +88,9 @@ function route(method: string, path: string, idempotencyKey: Record<string, unkn
     if (method === 'DELETE') return { route: { op: 'delete', fields: async ([key]) => ({ key, ...idempotencyKey }) }, params };
     return undefined;
   }
+  if (path === '/v1/propose' && method === 'POST') {
+    return { route: { op: 'propose', fields: async (_p, _q, body) => ({ ...(await json(body)), ...idempotencyKey }) }, params: [] };
+  }
   if (path === '/v1/market/transactions' && method === 'POST') {
     return { route: { op: 'market.submit', fields: async (_p, _q, body) => ({ transaction: await json(body), ...idempotencyKey }) }, params: [] };
   }

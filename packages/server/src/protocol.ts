@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { ApiError } from './errors.js';
-import { formatIssues } from './validation.js';
+import { describeInput, formatIssues } from './validation.js';
 
 const encoder = new TextEncoder();
 
@@ -48,6 +48,8 @@ const schemas = {
   delete: z.strictObject({ key, idempotencyKey }),
   'market.submit': z.strictObject({ transaction: z.unknown().refine((value) => value !== undefined, { error: 'expected a signed transaction' }), idempotencyKey }),
   'market.submitOwn': z.strictObject({ transaction: z.record(z.string(), z.unknown()), idempotencyKey }),
+  // The command is checked by the running state machine's schema when the request is served (kvCommandRequest, or as a signed transaction).
+  propose: z.strictObject({ command: z.looseObject({}), idempotencyKey }),
   'market.query': z.strictObject({
     what: z.enum(MARKET_QUERIES),
     consistency,
@@ -85,6 +87,7 @@ export const WRITE_OPS: ReadonlySet<ApiOp> = new Set<ApiOp>([
   'put',
   'cas',
   'delete',
+  'propose',
   'market.submit',
   'market.submitOwn',
   'cluster.addMember',
@@ -110,4 +113,36 @@ export function parseRequest(op: ApiOp, fields: unknown): ApiRequest {
     throw new ApiError('BAD_REQUEST', `${op}: ${issue.path}: ${issue.message}`);
   }
   return { op, ...result.data } as ApiRequest;
+}
+
+/** The KV store's commands, as `propose` carries them: `put`, `cas` and `delete` with the fields of those operations. */
+export const KV_COMMAND_TYPES = ['put', 'cas', 'delete'] as const;
+type KvCommandType = (typeof KV_COMMAND_TYPES)[number];
+/** A KV write request, as `put`, `cas` and `delete` make it. */
+export type KvWriteRequest = Extract<ApiRequest, { op: KvCommandType }>;
+
+/** Each command's schema: its operation's fields (the same schema, so the two cannot drift) and its `type`; the idempotency key travels beside the command. */
+function kvCommandSchema<T extends KvCommandType>(type: T) {
+  const { idempotencyKey: _key, ...shape } = schemas[type].shape;
+  return z.strictObject({ type: z.literal(type), ...shape });
+}
+const kvCommands = { put: kvCommandSchema('put'), cas: kvCommandSchema('cas'), delete: kvCommandSchema('delete') };
+
+/**
+ * The KV write request a `propose` command stands for (`{"type":"put","key","value"}`,
+ * `{"type":"cas","key","from","to"}`, `{"type":"delete","key"}`), with the idempotency key.
+ * @throws {@link ApiError} `BAD_REQUEST` naming the field of the command at fault (`propose: command.key: …`).
+ */
+export function kvCommandRequest(command: Readonly<Record<string, unknown>>, idempotencyKey: string | undefined): KvWriteRequest {
+  const type = command.type;
+  if (typeof type !== 'string' || !(KV_COMMAND_TYPES as readonly string[]).includes(type)) {
+    throw new ApiError('BAD_REQUEST', `propose: command.type: expected one of ${KV_COMMAND_TYPES.map((name) => JSON.stringify(name)).join(', ')}, got ${describeInput(type)}`);
+  }
+  const result = kvCommands[type as KvCommandType].safeParse(command, { reportInput: true });
+  if (!result.success) {
+    const issue = formatIssues(result.error.issues)[0]!;
+    throw new ApiError('BAD_REQUEST', `propose: command${issue.path === '(root)' ? '' : `.${issue.path}`}: ${issue.message}`);
+  }
+  const { type: op, ...fields } = result.data;
+  return { op, ...fields, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) } as KvWriteRequest;
 }
