@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createClient, type GreenraftClient } from '@greenraft/client';
-import { InvalidArgumentError, seededRandom } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption, seededRandom } from '@greenraft/consensus';
 import { type CheckVerdict, checkOperations, kvModel } from '@greenraft/linearizability';
 import { type Convergence, convergence, finalReads, keysOf, type LostWrites, lostWrites } from './checks.js';
 import { writeSyncPreload } from './durability.js';
@@ -150,7 +150,7 @@ const sleep = (ms: number) => new Promise<void>((resolveSleep) => setTimeout(res
 
 function checkInit(init: ChaosInit): void {
   const whole = (name: string, value: number | undefined, min: number, max: number) => {
-    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, not ${value}`);
+    if (value !== undefined) integerOption(name, value, { min, max });
   };
   whole('nodes', init.nodes, 3, 9);
   whole('clients', init.clients, 1, 64);

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
-import { InvalidArgumentError, type NodeId } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption, type NodeId } from '@greenraft/consensus';
 import type { ParticipantKeys } from '@greenraft/power-market';
 import { deriveSeed, rng } from '../random.js';
 import { PAPER_TABLE_1_ROUND } from './table-1-round.js';
@@ -82,7 +82,7 @@ export function participantKeys(seed: number, id: NodeId): ParticipantKeys {
  * with consumer j mod (number of consumers). Line-fault rates and carbon quotas are drawn from `seed`.
  */
 export function paperRoster(size: number, seed: number): Roster {
-  if (!Number.isSafeInteger(size) || size < 3 || size > 200) throw new InvalidArgumentError(`nodes must be an integer from 3 to 200, got ${String(size)}`);
+  integerOption('nodes', size, { min: 3, max: 200 });
   const generators = Math.ceil(size / 2);
   const consumers = size - generators;
   const template = PAPER_TABLE_1_ROUND.contracts;
