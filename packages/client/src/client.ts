@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isGreenraftError } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption, isGreenraftError } from '@greenraft/consensus';
 import { AttemptFailure, Connection, otherLeader } from './connection.js';
 import {
   abortError,
@@ -83,9 +83,7 @@ function checkCallOptions(options: CallOptions | undefined, fallbackTimeoutMs: n
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
   const { signal, timeoutMs } = options;
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) throw new InvalidArgumentError('signal must be an AbortSignal');
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000)) {
-    throw new InvalidArgumentError(`timeoutMs must be an integer from 1 to 3600000, not ${String(timeoutMs)}`);
-  }
+  if (timeoutMs !== undefined) integerOption('timeoutMs', timeoutMs, { min: 1, max: 3_600_000 });
   return { signal, timeoutMs: timeoutMs ?? fallbackTimeoutMs };
 }
 
@@ -237,8 +235,7 @@ class Client implements GreenraftClient {
     for (const topic of topics) {
       if (!SUBSCRIPTION_TOPICS.includes(topic)) throw new InvalidArgumentError(`unknown topic '${String(topic)}': expected ${SUBSCRIPTION_TOPICS.join(', ')}`);
     }
-    const maxBufferedEvents = options.maxBufferedEvents ?? 1024;
-    if (!Number.isInteger(maxBufferedEvents) || maxBufferedEvents < 1) throw new InvalidArgumentError('maxBufferedEvents must be an integer ≥ 1');
+    const maxBufferedEvents = integerOption('maxBufferedEvents', options.maxBufferedEvents ?? 1024, { min: 1 });
     const subscription = new SubscriptionQueue([...new Set(topics)], maxBufferedEvents, (closed) => this.unsubscribe(closed));
     this.subscriptions.add(subscription);
     try {
@@ -339,8 +336,7 @@ class Client implements GreenraftClient {
       const value = options[name];
       if (value === undefined) continue;
       if (what !== 'ledger') throw new InvalidArgumentError(`${name} applies to the ledger query only`);
-      if (!Number.isSafeInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not ${String(value)}`);
-      fields[name] = value;
+      fields[name] = integerOption(name, value, { min, max });
     }
     if (options.id !== undefined) {
       if (what !== 'contracts' || typeof options.id !== 'string' || options.id === '') throw new InvalidArgumentError('id names one contract, for the contracts query only');
@@ -359,7 +355,7 @@ class Client implements GreenraftClient {
     ] as const) {
       if (typeof url !== 'string' || !URL.canParse(url)) throw new InvalidArgumentError(`${name} must be a URL, not ${String(url)}`);
     }
-    if (!Number.isSafeInteger(weight) || weight < 0) throw new InvalidArgumentError(`weight must be an integer ≥ 0, not ${String(weight)}`);
+    integerOption('weight', weight, { min: 0 });
     if (typeof learner !== 'boolean') throw new InvalidArgumentError('learner must be a boolean');
     return this.call(
       { op: 'cluster.addMember', fields: { member: id, peerUrl, clientUrl, weight, learner }, write: true, check: anyObject, context: `add member ${id}` },
@@ -371,8 +367,7 @@ class Client implements GreenraftClient {
     if (typeof weights !== 'object' || weights === null || Object.keys(weights).length === 0) throw new InvalidArgumentError('weights must map at least one voter to its weight');
     let total = 0;
     for (const [id, weight] of Object.entries(weights)) {
-      if (!Number.isSafeInteger(weight) || weight < 0) throw new InvalidArgumentError(`weights.${id} must be an integer ≥ 0, not ${String(weight)}`);
-      total += weight;
+      total += integerOption(`weights.${id}`, weight, { min: 0 });
     }
     if (total <= 0) throw new InvalidArgumentError('weights must have a positive total');
     return this.call({ op: 'cluster.setWeights', fields: { weights: { ...weights } }, write: true, check: anyObject, context: 'set weights' }, options) as Promise<JsonValue>;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption } from '@greenraft/consensus';
 import { websocketUrl } from './protocol.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -130,11 +130,7 @@ export function utf8Length(text: string): number {
 }
 
 function integer(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, not ${String(value)}`);
-  }
-  return value;
+  return value === undefined ? fallback : integerOption(name, value, { min, max });
 }
 
 function real(value: unknown, name: string, min: number, max: number, fallback: number): number {
