@@ -2,9 +2,9 @@
  * The page: one model fed by one data source, the panels that draw it, and the controls that go
  * through the source. Drawing is throttled (at most every 250 ms), since events come faster.
  */
-import { isGreenraftError } from '@greenraft/consensus';
+import { controlRunner, controlRuns } from './control-runs.js';
 import { DashboardModel } from './model/model.js';
-import type { ControlName, DataSource } from './sources/source.js';
+import type { DataSource } from './sources/source.js';
 import { ActivityView } from './views/activity.js';
 import { ControlsView, type ExtraControls } from './views/controls.js';
 import { setText } from './views/dom.js';
@@ -36,29 +36,24 @@ export async function mountDashboard(source: DataSource, extra: ExtraControls = 
   const summary = section('summary');
 
   let controlsView: ControlsView | undefined;
-  const run = async (control: ControlName, label: string, action: () => Promise<string>): Promise<void> => {
-    controlsView?.status(`${label}…`, 'busy');
-    try {
-      const done = await action();
-      controlsView?.status(done, 'ok');
-    } catch (error) {
-      const code = isGreenraftError(error) ? ` (${error.code})` : '';
-      controlsView?.status(`${label} failed${code}: ${(error as Error).message}`, 'error');
-      model.apply({ type: 'log', at: Date.now(), level: 'warn', text: `${control} failed: ${(error as Error).message}` });
-    }
-  };
+  // The one place a control's outcome is reported: the status line, and once the activity log.
+  const run = controlRunner(
+    (text, level) => controlsView?.status(text, level),
+    (level, text) => model.apply({ type: 'log', at: Date.now(), level, text }),
+  );
 
   const nodes = new NodesView(
     section('nodes-body'),
     (control, node) => {
-      const label = control === 'crash' ? `Crashing ${node}` : control === 'restart' ? `Restarting ${node}` : `Handing leadership to ${node}`;
-      void run(control, label, async () => {
-        if (control === 'crash') await source.controls.crash(node);
-        else if (control === 'restart') await source.controls.restart(node);
-        else await source.controls.transferLeadership(node);
-        draw();
-        nodes.keepFocus(control, node);
-        return control === 'crash' ? `${node} crashed; its storage is kept.` : control === 'restart' ? `${node} restarted.` : `${node} leads.`;
+      const action = controlRuns[control](source.controls, node);
+      void run({
+        ...action,
+        run: async () => {
+          const done = await action.run();
+          draw();
+          nodes.keepFocus(control, node);
+          return done;
+        },
       });
     },
     source.controls.supported,

@@ -10,7 +10,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError } from '@greenraft/consensus';
+import { InvalidArgumentError, integerOption } from '@greenraft/consensus';
 import { type DashboardControl, controlApiHandler } from './control/api.js';
 import { CONTROL_PATH } from './control/protocol.js';
 
@@ -113,8 +113,7 @@ export async function serveDashboard(init: ServeDashboardInit = {}): Promise<Das
     if (config?.mode !== 'live') throw new InvalidArgumentError('serveDashboard: control needs config.mode live');
     config = { ...config, control: true };
   }
-  const port = init.port ?? 0;
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new InvalidArgumentError('serveDashboard: port must be an integer in [0, 65535]');
+  const port = integerOption('serveDashboard: port', init.port ?? 0, { min: 0, max: 65535 });
   const root = await realpath(resolve(init.root ?? BUILT_PAGE)).catch(() => undefined);
   if (root === undefined || !(await stat(join(root, 'index.html')).catch(() => undefined))?.isFile()) {
     throw new InvalidArgumentError(`serveDashboard: no built page at ${init.root ?? BUILT_PAGE} (build it: npm run build -w @greenraft/dashboard)`);

@@ -25,6 +25,15 @@ if (!runs) console.warn(`dashboard browser tests skipped: ${CHROMIUM_PATH} is mi
 
 const WAIT_MS = 30_000;
 
+/** How many lines of the page's activity log hold `text`. */
+const logged = (page: Page, text: string | RegExp) => page.locator('#activity li', { hasText: text }).count();
+/** The elections the Leaders panel shows, and those the model counts. */
+const elections = (page: Page) =>
+  page.evaluate(() => ({
+    shown: document.querySelector('[data-testid="elections"]')?.textContent ?? '',
+    counted: (globalThis as unknown as { greenraftDashboard: { model: { elections(): { elections: number; failed: number } } } }).greenraftDashboard.model.elections(),
+  }));
+
 let shots: string;
 let keepShots = false;
 beforeAll(() => {
@@ -101,8 +110,14 @@ describe.runIf(runs)('the dashboard in Chromium, in-browser mode', () => {
     await expect.poll(async () => page.locator('article.node[data-role="leader"]').first().getAttribute('data-node'), { timeout: WAIT_MS }).not.toBe(leader);
     const successor = await leaderId();
     expect(successor).not.toBe(leader);
+    // The crash is logged once, by the page; the election that followed is counted.
+    await expect.poll(() => logged(page, `${leader} crashed; its storage is kept.`), { timeout: WAIT_MS }).toBe(1);
+    await expect.poll(async () => (await elections(page)).counted.elections, { timeout: WAIT_MS }).toBeGreaterThanOrEqual(2);
+    const { shown, counted } = await elections(page);
+    expect(shown).toMatch(new RegExp(`^${counted.elections} terms seen, ${counted.failed} without a leader$`));
     await page.screenshot({ path: join(shots, '2-new-leader.png') });
     await page.getByRole('button', { name: `Restart ${leader}` }).click();
+    await expect.poll(() => logged(page, `${leader} restarted.`), { timeout: WAIT_MS }).toBe(1);
     // Back as a follower (or, the heaviest, soon the leader again by a handover).
     await page.locator(`article.node[data-node="${leader}"]:is([data-role="follower"], [data-role="leader"])`).waitFor();
     // It catches up: its applied index reaches what the leader had committed when it came back.
@@ -249,8 +264,12 @@ describe.runIf(runs)('the dashboard in Chromium, live mode against server nodes'
     // Without a supervisor of the processes, crashing is not offered; leadership is.
     expect(await page.getByRole('button', { name: `Crash ${leader}` }).isDisabled()).toBe(true);
     const target = ['n1', 'n2', 'n3'].find((id) => id !== leader)!;
+    const before = (await elections(page)).counted.elections;
     await page.getByRole('button', { name: `Make ${target} leader` }).click();
     await page.locator(`article.node[data-node="${target}"][data-role="leader"]`).waitFor();
+    // The transfer's outcome is logged once, and the target's campaign counts as an election.
+    await expect.poll(() => logged(page, `Leadership handed to ${target}.`), { timeout: WAIT_MS }).toBe(1);
+    await expect.poll(async () => (await elections(page)).counted.elections, { timeout: WAIT_MS }).toBeGreaterThan(before);
     await page.screenshot({ path: join(shots, '6-live.png') });
     const origins = new Set([new URL(served.url).origin, ...cluster.urls.map((url) => new URL(url).origin)]);
     expect(requests.filter((url) => !url.startsWith('data:') && !origins.has(new URL(url).origin))).toEqual([]);

@@ -84,6 +84,8 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
   };
   const indexOf = async (id: string, position: 2 | 3) => Number((await page.locator(`article.node[data-node="${id}"] dl.raft div:nth-child(${position}) dd`).textContent())!.replace(/,/g, ''));
   const status = () => page.locator('.control-status').textContent();
+  /** How many lines of the page's activity log hold `text`. */
+  const logged = (text: string | RegExp) => page.locator('#activity li', { hasText: text }).count();
   /** A failing step says what the supervisor printed, and the end of every node's log. */
   const step = async (body: () => Promise<void>): Promise<void> => {
     try {
@@ -116,15 +118,19 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
       await page.getByRole('button', { name: `Crash ${leader}` }).click();
       await page.locator(`article.node[data-node="${leader}"][data-role="down"]`).waitFor();
       await expect.poll(() => status(), { timeout: WAIT_MS }).toBe(`${leader} crashed; its storage is kept.`);
+      await expect.poll(() => logged(`${leader} crashed; its storage is kept.`), { timeout: WAIT_MS }).toBe(1);
       expect(alive(victim)).toBe(false);
       expect(cluster.stderr()).toContain(`crashed node ${leader} (pid ${victim}, SIGKILL)`);
       await expect.poll(async () => page.locator('article.node[data-role="leader"]').first().getAttribute('data-node'), { timeout: WAIT_MS }).not.toBe(leader);
       const successor = await leaderId();
       expect(successor).not.toBe(leader);
+      // The election counts, though no status sample may have caught a candidate.
+      await expect.poll(() => page.locator('[data-testid="elections"]').textContent(), { timeout: WAIT_MS }).toMatch(/^([2-9]|\d\d+) terms seen, \d+ without a leader$/);
       await page.screenshot({ path: join(shots, 'processes-2-new-leader.png') });
 
       await page.getByRole('button', { name: `Restart ${leader}` }).click();
       await expect.poll(() => status(), { timeout: WAIT_MS }).toBe(`${leader} restarted.`);
+      await expect.poll(() => logged(`${leader} restarted.`), { timeout: WAIT_MS }).toBe(1);
       await page.locator(`article.node[data-node="${leader}"]:is([data-role="follower"], [data-role="leader"])`).waitFor();
       const target = await indexOf(successor, 2);
       await expect.poll(() => indexOf(leader, 3), { timeout: WAIT_MS }).toBeGreaterThanOrEqual(target);
@@ -143,9 +149,11 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
       await page.getByRole('button', { name: 'Propose trade' }).click();
       await page.locator('#ledger li[data-type="proposeContract"]', { hasText: 'n1 offers n3 321 kWh at 0.61 ¥/kWh' }).waitFor();
       await expect.poll(() => status(), { timeout: WAIT_MS }).toMatch(/^Trade n1\/\d+ is in block \d+/);
+      await expect.poll(() => logged(/Trade n1\/\d+ is in block \d+ \(index \d+\): n1 sells n3 321 kWh at 0\.61 ¥\/kWh\./), { timeout: WAIT_MS }).toBe(1);
       await page.locator('#ledger').screenshot({ path: join(shots, 'processes-3-trade-in-ledger.png') });
       await page.getByRole('button', { name: 'Run a trading round' }).click();
       await expect.poll(() => status(), { timeout: WAIT_MS }).toMatch(/^Round 1 settled: 3 contracts/);
+      await expect.poll(() => logged(/Round 1 settled: 3 contracts/), { timeout: WAIT_MS }).toBe(1);
       // The settlement came with the round's receipt: contracts with their money, and every node's outcome.
       await page.locator('#market table.contracts-table', { hasText: '321' }).waitFor();
       await page.locator('#market table.settlement-table').waitFor();
@@ -164,6 +172,7 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
         await page.getByLabel('and node').selectOption(other);
         await page.getByRole('button', { name: 'Cut link' }).click();
         await expect.poll(() => status(), { timeout: WAIT_MS }).toBe(`The link ${leader} ↔ ${other} is cut.`);
+        await expect.poll(() => logged(`The link ${leader} ↔ ${other} is cut.`), { timeout: WAIT_MS }).toBe(1);
       }
       // The two others elect one of themselves in a later term; the cut node's process still runs.
       await expect.poll(() => page.evaluate(([cut, term]) => {
@@ -174,6 +183,7 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
       await page.screenshot({ path: join(shots, 'processes-4-partitioned.png') });
       await page.getByRole('button', { name: 'Heal all links' }).click();
       await expect.poll(() => status(), { timeout: WAIT_MS }).toBe('Every link is healed.');
+      await expect.poll(() => logged('Every link is healed.'), { timeout: WAIT_MS }).toBe(1);
       // Healed: every node follows one leader of one term again.
       await expect
         .poll(

@@ -144,7 +144,7 @@ export type DashboardEvent =
   | { readonly type: 'commitQuorum'; readonly at: number; readonly leader: NodeId; readonly index: number; readonly term: number; readonly acks: readonly QuorumAck[] }
   /** A node learned of a leader (or lost it: `null`). */
   | { readonly type: 'leader'; readonly at: number; readonly reporter: NodeId; readonly leader: NodeId | null; readonly term: number }
-  /** A node started an election (became a candidate). */
+  /** A node was seen as a candidate (in-page: each one; live: those a status sample caught). The model counts elections by terms. */
   | { readonly type: 'election'; readonly at: number; readonly node: NodeId; readonly term: number }
   /** A measured round-trip time between two nodes. */
   | { readonly type: 'rtt'; readonly at: number; readonly from: NodeId; readonly to: NodeId; readonly rttMs: number }

@@ -10,6 +10,11 @@ function status(node: string, role: 'leader' | 'follower' | 'candidate', term: n
   return { type: 'status', at, node, role, term, leader: role === 'leader' ? node : 'a', commitIndex, appliedIndex: commitIndex, config };
 }
 
+/** A status that names no leader (an election is on, or the node has not heard from one). */
+function leaderless(node: string, role: 'follower' | 'candidate', term: number, commitIndex: number): DashboardEvent {
+  return { type: 'status', at: 1000, node, role, term, leader: null, commitIndex, appliedIndex: commitIndex, config: plain };
+}
+
 function feed(model: DashboardModel, events: readonly DashboardEvent[]): DashboardModel {
   for (const event of events) model.apply(event);
   return model;
@@ -57,7 +62,7 @@ describe('the dashboard model', () => {
     expect(model.configInForce()).toEqual(plain);
   });
 
-  it('keeps one leader per term and counts campaigns', () => {
+  it('keeps one leader per term and counts every term seen as an election', () => {
     const model = feed(new DashboardModel(), [
       { type: 'election', at: 1, node: 'a', term: 1 },
       { type: 'leader', at: 2, reporter: 'b', leader: 'a', term: 1 },
@@ -71,7 +76,36 @@ describe('the dashboard model', () => {
       { term: 1, leader: 'a', since: 2 },
       { term: 3, leader: 'c', since: 7 },
     ]);
-    expect(model.elections()).toEqual({ campaigns: 3, terms: 2 });
+    // Terms 1–3 each began with a campaign; term 2 ended without a leader; a, b, c and c again stood.
+    expect(model.elections()).toEqual({ elections: 3, failed: 1, led: 2, candidacies: 4 });
+  });
+
+  it('counts the terms it sees in statuses, whether or not a candidate was caught', () => {
+    // The live page samples statuses: it sees term 4 begin with nobody caught campaigning.
+    const model = feed(new DashboardModel(), [status('a', 'leader', 3, 10), status('b', 'follower', 3, 10)]);
+    expect(model.elections()).toEqual({ elections: 1, failed: 0, led: 1, candidacies: 1 });
+    model.apply(leaderless('b', 'follower', 4, 10));
+    // Term 4 has no leader yet, but it may still get one: not failed.
+    expect(model.elections()).toEqual({ elections: 2, failed: 0, led: 1, candidacies: 1 });
+    model.apply(leaderless('c', 'candidate', 5, 10));
+    expect(model.elections()).toEqual({ elections: 3, failed: 1, led: 1, candidacies: 2 });
+    // A late report of term 4's leader: it did not fail after all. Term 0 is no election.
+    feed(model, [{ type: 'leader', at: 5, reporter: 'a', leader: 'b', term: 4 }, leaderless('d', 'follower', 0, 0)]);
+    expect(model.elections()).toEqual({ elections: 3, failed: 0, led: 2, candidacies: 3 });
+    expect(model.leaderHistory().map((entry) => [entry.term, entry.leader])).toEqual([
+      [3, 'a'],
+      [4, 'b'],
+    ]);
+  });
+
+  it('keeps counting terms once it forgets the oldest', () => {
+    const model = new DashboardModel();
+    // Even terms elect a leader, odd ones fail; 1500 of them, more than the model keeps.
+    for (let term = 1; term <= 1500; term++) model.apply(term % 2 === 0 ? { type: 'leader', at: term, reporter: 'a', leader: 'a', term } : { type: 'election', at: term, node: 'b', term });
+    model.apply({ type: 'election', at: 1501, node: 'c', term: 1501 });
+    // A report of a forgotten term changes nothing.
+    model.apply({ type: 'leader', at: 1502, reporter: 'a', leader: 'a', term: 3 });
+    expect(model.elections()).toEqual({ elections: 1501, failed: 750, led: 750, candidacies: 1501 });
   });
 
   it('reports each quorum with the weight it reached, and samples latency and throughput per second', () => {

@@ -60,6 +60,21 @@ export interface LeaderTerm {
   readonly since: number;
 }
 
+/**
+ * The elections seen. Every term is an election: a term starts only when a node campaigns in it,
+ * so each new term any node reports counts, whether or not the page saw the candidate.
+ */
+export interface ElectionsView {
+  /** Distinct terms seen (above 0), each begun by a campaign. */
+  readonly elections: number;
+  /** Terms that ended (a higher one was seen) with no leader reported for them: failed elections. */
+  readonly failed: number;
+  /** Terms whose leader a node reported. */
+  readonly led: number;
+  /** Nodes known to have campaigned, once per term: each term's leader, and every node seen as a candidate. */
+  readonly candidacies: number;
+}
+
 /** One second of the time series. */
 export interface SeriesPoint {
   /** Seconds since the epoch. */
@@ -129,6 +144,9 @@ interface MutableNode {
   seenAt: number;
 }
 
+/** Terms whose leader and candidates are kept; older ones stay in the counts only. */
+const TERMS_KEPT = 1000;
+
 const sum = (weights: Readonly<Record<NodeId, number>>) => Object.values(weights).reduce((total, weight) => total + weight, 0);
 
 /** The dashboard's state, fed by events. */
@@ -141,8 +159,11 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
   #strategy: string | undefined;
   readonly #quorums: QuorumView[] = [];
   readonly #leaders: LeaderTerm[] = [];
-  readonly #campaigns = new Set<number>();
-  #campaignCount = 0;
+  /** The terms seen, recent ones only: each one's leader, if reported, and the nodes known to have campaigned in it. */
+  readonly #terms = new Map<number, { leader: NodeId | undefined; candidates: Set<NodeId> }>();
+  #highestTerm = 0;
+  /** What the terms dropped from #terms counted. */
+  #forgotten = { elections: 0, failed: 0, led: 0, candidacies: 0 };
   readonly #rtt = new Map<string, { from: NodeId; to: NodeId; rttMs: number; at: number }>();
   readonly #lag = new Map<string, { meanMs: number; maxMs: number; at: number }>();
   readonly #series: SeriesPoint[] = [];
@@ -188,6 +209,10 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
           seenAt: event.at,
         });
         if (event.role === 'leader') this.#noteLeader(event.leader ?? event.node, event.term, event.at);
+        // A follower names the leader of its own term.
+        else if (event.leader !== null) this.#noteLeader(event.leader, event.term, event.at);
+        else this.#noteTerm(event.term);
+        if (event.role === 'candidate') this.#noteTerm(event.term)?.candidates.add(event.node);
         this.#highestCommit = Math.max(this.#highestCommit, event.commitIndex);
         break;
       }
@@ -223,10 +248,10 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
       }
       case 'leader':
         if (event.leader !== null) this.#noteLeader(event.leader, event.term, event.at);
+        else this.#noteTerm(event.term);
         break;
       case 'election':
-        this.#campaignCount++;
-        this.#campaigns.add(event.term);
+        this.#noteTerm(event.term)?.candidates.add(event.node);
         break;
       case 'rtt':
         this.#rtt.set(`${event.from}>${event.to}`, { from: event.from, to: event.to, rttMs: event.rttMs, at: event.at });
@@ -290,7 +315,35 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
     return node;
   }
 
+  /** Records a term seen (term 0 precedes any election); returns its record unless it is too old to keep. */
+  #noteTerm(term: number): { leader: NodeId | undefined; candidates: Set<NodeId> } | undefined {
+    if (!(Number.isSafeInteger(term) && term > 0)) return undefined;
+    let entry = this.#terms.get(term);
+    if (entry !== undefined) return entry;
+    // Older than every kept term once some were forgotten: already counted, or never to be known.
+    if (this.#terms.size >= TERMS_KEPT && term < Math.min(...this.#terms.keys())) return undefined;
+    entry = { leader: undefined, candidates: new Set() };
+    this.#terms.set(term, entry);
+    this.#highestTerm = Math.max(this.#highestTerm, term);
+    if (this.#terms.size > TERMS_KEPT) {
+      const oldest = Math.min(...this.#terms.keys());
+      const dropped = this.#terms.get(oldest)!;
+      this.#terms.delete(oldest);
+      this.#forgotten.elections++;
+      if (dropped.leader === undefined) this.#forgotten.failed++;
+      else this.#forgotten.led++;
+      this.#forgotten.candidacies += dropped.candidates.size;
+    }
+    return entry;
+  }
+
   #noteLeader(leader: NodeId, term: number, at: number): void {
+    const entry = this.#noteTerm(term);
+    if (entry !== undefined) {
+      entry.leader ??= leader;
+      // A leader campaigned in its term, seen or not.
+      entry.candidates.add(leader);
+    }
     if (this.#leaders.some((entry) => entry.term === term)) return;
     this.#leaders.push({ term, leader, since: at });
     this.#leaders.sort((a, b) => a.term - b.term);
@@ -344,9 +397,17 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
     return this.#leaders;
   }
 
-  /** Elections seen: campaigns started, and the terms they were in. */
-  elections(): { readonly campaigns: number; readonly terms: number } {
-    return { campaigns: this.#campaignCount, terms: this.#campaigns.size };
+  /** The elections seen: every term, those that failed, those that had a leader, and the candidacies known. */
+  elections(): ElectionsView {
+    const counts = { ...this.#forgotten };
+    for (const [term, entry] of this.#terms) {
+      counts.elections++;
+      if (entry.leader !== undefined) counts.led++;
+      // The highest term may still elect a leader: it has not failed yet.
+      else if (term < this.#highestTerm) counts.failed++;
+      counts.candidacies += entry.candidates.size;
+    }
+    return counts;
   }
 
   /** The scoring strategy in force, as the source names it. */

@@ -42,6 +42,8 @@ export interface RoundResult {
   readonly round: number;
   readonly contracts: number;
   readonly index: number;
+  /** Contracts planned that could not be made (a party down or a transaction refused), when some could not. */
+  readonly dropped?: number;
 }
 
 /** A scoring strategy a cluster can put in force, named as `cluster.setScoring` names it. */

@@ -1,20 +1,18 @@
 /**
  * The cluster's controls: trading rounds, a trade, links, the scoring strategy and leadership.
- * Every control goes through the data source's {@link ClusterControls}; what it did appears in
- * the status line beside it and in the activity log.
+ * Every control goes through the data source's {@link ClusterControls} as a {@link ControlRun};
+ * the app's runner shows what it did in the status line beside it and in the activity log.
  */
+import { type RunControl, controlRuns } from '../control-runs.js';
 import type { Participant } from '../model/events.js';
 import type { DashboardModel } from '../model/model.js';
 import { type ClusterControls, type ControlName, SCORING_CHOICES } from '../sources/source.js';
 import { el, setText } from './dom.js';
 
-/** Runs a control and reports its outcome (the app wires it to the source and the status line). */
-export type RunControl = (control: ControlName, label: string, action: () => Promise<string>) => Promise<void>;
-
 /** Optional controls only some sources have. */
 export interface ExtraControls {
   /** Pauses (0) or sets the period of the automatic rounds. */
-  setAutoRounds?(ms: number): void;
+  setAutoRounds?(ms: number): void | Promise<void>;
   /** The period the page starts with, ms (0: off). */
   autoRoundMs?: number;
 }
@@ -56,15 +54,18 @@ export class ControlsView {
 
     // Trading rounds.
     const roundButton = el('button', { type: 'button', disabled: !supported('runRound') }, 'Run a trading round');
-    roundButton.addEventListener('click', () =>
-      void run('runRound', 'Running a trading round', async () => {
-        const result = await controls.runRound();
-        return `Round ${result.round} settled: ${result.contracts} contracts (index ${result.index}).`;
-      }),
-    );
+    roundButton.addEventListener('click', () => void run(controlRuns.runRound(controls)));
     const auto = el('input', { type: 'checkbox', id: 'auto-rounds', checked: (extra.autoRoundMs ?? 0) > 0, disabled: extra.setAutoRounds === undefined });
     const period = extra.autoRoundMs || 4000;
-    auto.addEventListener('change', () => extra.setAutoRounds?.(auto.checked ? period : 0));
+    auto.addEventListener('change', () => {
+      const { setAutoRounds } = extra;
+      if (setAutoRounds === undefined) return;
+      const everyMs = auto.checked ? period : 0;
+      // Refused: the box shows what is still in force.
+      void run(controlRuns.autoRounds(setAutoRounds, everyMs)).then((done) => {
+        if (!done) auto.checked = everyMs === 0;
+      });
+    });
     const rounds = el(
       'fieldset',
       {},
@@ -88,10 +89,7 @@ export class ControlsView {
       event.preventDefault();
       if (!trade.reportValidity()) return;
       const init = { seller: seller.input.value, buyer: buyer.input.value, kWh: Number(kWh.input.value), unitPrice: Number(price.input.value) };
-      void run('proposeTrade', `Proposing ${init.kWh} kWh from ${init.seller} to ${init.buyer}`, async () => {
-        const result = await controls.proposeTrade(init);
-        return `Trade ${result.contractId} is in block ${result.blockHeight} (index ${result.index}).`;
-      });
+      void run(controlRuns.proposeTrade(controls, init));
     });
 
     // Links.
@@ -102,24 +100,13 @@ export class ControlsView {
     const healAll = el('button', { type: 'button', disabled: !supported('heal') }, 'Heal all links');
     cut.addEventListener('click', () => {
       const [a, b] = [linkA.input.value, linkB.input.value];
-      void run('partition', `Cutting ${a} ↔ ${b}`, async () => {
-        await controls.partition(a, b);
-        return `The link ${a} ↔ ${b} is cut.`;
-      });
+      void run(controlRuns.partition(controls, a, b));
     });
     healOne.addEventListener('click', () => {
       const [a, b] = [linkA.input.value, linkB.input.value];
-      void run('heal', `Healing ${a} ↔ ${b}`, async () => {
-        await controls.heal(a, b);
-        return `The link ${a} ↔ ${b} is healed.`;
-      });
+      void run(controlRuns.heal(controls, a, b));
     });
-    healAll.addEventListener('click', () =>
-      void run('heal', 'Healing every link', async () => {
-        await controls.heal();
-        return 'Every link is healed.';
-      }),
-    );
+    healAll.addEventListener('click', () => void run(controlRuns.heal(controls)));
     const links = el('fieldset', {}, el('legend', {}, 'Network'), el('div', { class: 'pair' }, linkA.field, linkB.field), el('div', { class: 'buttons' }, cut, healOne, healAll), unsupportedNote('partition'));
 
     // Scoring strategy.
@@ -131,10 +118,7 @@ export class ControlsView {
     const apply = el('button', { type: 'button', disabled: !supported('setScoring') }, 'Apply strategy');
     apply.addEventListener('click', () => {
       const choice = strategy.input.value;
-      void run('setScoring', 'Changing the scoring strategy', async () => {
-        await controls.setScoring(choice);
-        return `Strategy ${SCORING_CHOICES.find((c) => c.id === choice)?.label ?? choice} is in force; the next epoch scores with it.`;
-      });
+      void run(controlRuns.setScoring(controls, choice));
     });
     this.#strategy = el('p', { class: 'in-force' });
     const scoring = el('fieldset', {}, el('legend', {}, 'Scoring strategy'), this.#strategy, strategy.field, apply, unsupportedNote('setScoring'));
@@ -144,10 +128,7 @@ export class ControlsView {
     const transfer = el('button', { type: 'button', disabled: !supported('transferLeadership') }, 'Transfer leadership');
     transfer.addEventListener('click', () => {
       const to = leader.input.value;
-      void run('transferLeadership', `Handing leadership to ${to}`, async () => {
-        await controls.transferLeadership(to);
-        return `${to} leads.`;
-      });
+      void run(controlRuns.transferLeadership(controls, to));
     });
     const leadership = el('fieldset', {}, el('legend', {}, 'Leadership'), leader.field, transfer, unsupportedNote('transferLeadership'));
 

@@ -20,8 +20,18 @@ export class LeadersView {
       this.#summary,
       el('div', {}, el('dt', {}, 'Leader'), el('dd', { 'data-testid': 'current-leader' }, leader?.id ?? 'none')),
       el('div', {}, el('dt', {}, 'Term'), el('dd', {}, num(model.term()))),
-      el('div', {}, el('dt', {}, 'Leaders seen'), el('dd', {}, num(history.length))),
-      el('div', {}, el('dt', {}, 'Campaigns'), el('dd', { title: 'nodes that became candidates, and in how many terms' }, `${num(elections.campaigns)} in ${num(elections.terms)} terms`)),
+      el(
+        'div',
+        {},
+        el('dt', {}, 'Elections'),
+        el(
+          'dd',
+          { 'data-testid': 'elections', title: 'Each term seen is an election, since a term starts only when a node campaigns; one that ended before any node reported a leader failed' },
+          `${num(elections.elections)} ${elections.elections === 1 ? 'term' : 'terms'} seen, ${num(elections.failed)} without a leader`,
+        ),
+      ),
+      el('div', {}, el('dt', {}, 'Leaders seen'), el('dd', { title: 'Terms whose leader a node reported' }, num(elections.led))),
+      el('div', {}, el('dt', {}, 'Candidacies'), el('dd', { title: 'Nodes known to have campaigned, once per term: every leader, and every node seen as a candidate' }, num(elections.candidacies))),
     );
     const rows = [...history].reverse().slice(0, 12);
     replace(

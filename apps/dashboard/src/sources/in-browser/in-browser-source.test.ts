@@ -68,7 +68,7 @@ describe('the in-page cluster', () => {
   });
 
   it('replaces a crashed leader and brings the node back on its storage', async () => {
-    const { source, model } = await started(5);
+    const { source, model, events } = await started(5);
     await source.controls.runRound();
     const leader = model.leader()!;
     await source.controls.crash(leader.id);
@@ -78,6 +78,10 @@ describe('the in-page cluster', () => {
       return now !== undefined && now.id !== leader.id && now.term > leader.term ? now : undefined;
     }, 'a new leader');
     expect(next.id).not.toBe(leader.id);
+    // Every term reported is an election, the one that replaced the crashed leader among them.
+    const terms = new Set(events.flatMap((event) => ('term' in event && event.term > 0 ? [event.term] : [])));
+    expect(model.elections().elections).toBe(terms.size);
+    expect(model.elections().elections).toBeGreaterThanOrEqual(2);
     await source.controls.runRound();
     await source.controls.restart(leader.id);
     const target = model.leader()!.commitIndex;
@@ -87,6 +91,8 @@ describe('the in-page cluster', () => {
     }, 'the restarted node to catch up');
     expect(back.role).not.toBe('down');
     await expect(source.controls.restart(leader.id)).rejects.toBeInstanceOf(ControlFailedError);
+    // The controls log nothing themselves (the page logs each outcome once); the rounds run by hand neither.
+    expect(model.log().filter((line) => /crashed|restarted|settled/.test(line.text))).toEqual([]);
   });
 
   it('finishes a round whose leader crashes in the middle of it, through the next leader', async () => {

@@ -515,6 +515,7 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
   }
 
   // ─────────────── controls
+  // They resolve with what they did and log nothing: the page reports each outcome once.
 
   async crash(id: NodeId): Promise<void> {
     const slot = this.#slot(id, 'crash');
@@ -523,14 +524,12 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     // What a restart finds: the durable state only (every save is synced here, so all of it).
     slot.storage = slot.storage.crash();
     this.#emit({ type: 'down', at: Date.now(), node: id, reason: 'crashed' });
-    this.#log('info', `${id} crashed (its storage is kept)`);
   }
 
   async restart(id: NodeId): Promise<void> {
     const slot = this.#slot(id, 'restart');
     if (slot.node !== undefined) throw new ControlFailedError('restart', `${id} is running`);
     await this.#startNode(slot);
-    this.#log('info', `${id} restarted on its storage`);
   }
 
   async partition(a: NodeId, b: NodeId): Promise<void> {
@@ -540,14 +539,12 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     this.#network.block(a, b);
     this.#network.block(b, a);
     this.#cutLinks.add([a, b].sort().join('|'));
-    this.#log('info', `the link ${a} ↔ ${b} is cut`);
   }
 
   async heal(a?: NodeId, b?: NodeId): Promise<void> {
     if (a === undefined || b === undefined) {
       this.#network.heal();
       this.#cutLinks.clear();
-      this.#log('info', 'every link is healed');
       return;
     }
     this.#slot(a, 'heal');
@@ -555,7 +552,6 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     this.#network.unblock(a, b);
     this.#network.unblock(b, a);
     this.#cutLinks.delete([a, b].sort().join('|'));
-    this.#log('info', `the link ${a} ↔ ${b} is healed`);
   }
 
   /** The cut links, as `a|b` with the ids in order. */
@@ -587,7 +583,6 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     if (refused !== undefined && !refused.accepted) throw new ControlFailedError('proposeTrade', `the market refused the trade: ${refused.error.message}`, { cause: refused.error });
     this.#openTrades.push({ contractId, generator: seller.participant.id, consumer: buyer.participant.id, kWh: trade.kWh });
     const blockHeight = outcome?.block?.height ?? this.#blockOf(contractId);
-    this.#log('info', `trade ${contractId}: ${seller.participant.id} sells ${buyer.participant.id} ${trade.kWh} kWh at ${trade.unitPrice} ¥/kWh, in block ${blockHeight}`);
     return { contractId, index: submitted?.index ?? 0, blockHeight };
   }
 
@@ -668,7 +663,6 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     if (summary !== undefined && latest !== undefined) this.#emit({ type: 'round', at: Date.now(), round: roundView(summary, latest) });
     this.#publishMarket();
     const number = summary?.round ?? round;
-    this.#log('info', `round ${number} settled: ${all.length} contracts`);
     return { round: number, contracts: all.length, index: settled?.index ?? 0 };
   }
 
@@ -688,7 +682,9 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
   #scheduleAutoRound(): void {
     if (this.#init.autoRoundMs === 0 || !this.#running) return;
     this.#autoRound = setTimeout(() => {
+      // An automatic round is no control: its outcome is logged here, a control's by the page.
       this.runRound()
+        .then(({ round, contracts }) => this.#log('info', `round ${round} settled: ${contracts} contracts`))
         .catch((error: Error) => this.#log('warn', `round failed: ${error.message}`))
         .finally(() => this.#scheduleAutoRound());
     }, this.#init.autoRoundMs);
@@ -707,7 +703,6 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     if (choice === undefined) throw new InvalidArgumentError(`setScoring: no strategy ${JSON.stringify(choiceId)} (strategies: ${SCORING_CHOICES.map((c) => c.id).join(', ')})`);
     const submitted = await this.#propose(encodeScoringEntry(choice.selection), 'setScoring');
     if (submitted?.result.kind === 'scoring' && !submitted.result.accepted) throw new ControlFailedError('setScoring', `the replicas refused strategy ${choice.id}`);
-    this.#log('info', `scoring strategy in force: ${choice.label} (index ${submitted?.index ?? '?'})`);
     this.#publishMarket();
   }
 
@@ -722,7 +717,6 @@ class InBrowserCluster implements InBrowserSource, InBrowserControls {
     } catch (error) {
       throw new ControlFailedError('transferLeadership', `${leader.participant.id} could not hand leadership to ${to}: ${(error as Error).message}`, { cause: error });
     }
-    this.#log('info', `${leader.participant.id} handed leadership to ${to}`);
   }
 }
 

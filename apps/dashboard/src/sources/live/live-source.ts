@@ -221,6 +221,7 @@ class LiveCluster implements DataSource, ClusterControls {
     const at = Date.now();
     const role: NodeRole = ROLES.includes(status.role as NodeRole) ? (status.role as NodeRole) : 'follower';
     const term = numberOr(status.term, 0);
+    // A sampled status catches few candidates; the model counts elections by the terms reported instead.
     if (role === 'candidate' && (feed.role !== 'candidate' || feed.term !== term)) this.#emit({ type: 'election', at, node, term });
     const first = !feed.up;
     feed.node = node;
@@ -387,18 +388,17 @@ class LiveCluster implements DataSource, ClusterControls {
     return this.#supervised('heal')(a, b);
   }
 
+  // The controls resolve with what they did and log nothing: the page reports each outcome once.
+
   async proposeTrade(...args: Parameters<ClusterControls['proposeTrade']>) {
-    const result = await (this.#backend('proposeTrade') ?? ((trade) => this.#rounds.proposeTrade(trade)))(...args);
-    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `trade ${result.contractId} is in block ${result.blockHeight}` });
-    return result;
+    return (this.#backend('proposeTrade') ?? ((trade) => this.#rounds.proposeTrade(trade)))(...args);
   }
 
   async runRound() {
     const backend = this.#backend('runRound');
     if (backend !== undefined) return backend();
     const { round, contracts, index, dropped } = await this.#rounds.runRound();
-    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `round ${round} settled: ${contracts} contracts${dropped > 0 ? ` (${dropped} could not be made)` : ''}` });
-    return { round, contracts, index };
+    return { round, contracts, index, ...(dropped > 0 ? { dropped } : {}) };
   }
 
   async setScoring(choiceId: string): Promise<void> {
@@ -413,7 +413,6 @@ class LiveCluster implements DataSource, ClusterControls {
     } catch (error) {
       throw new ControlFailedError('setScoring', `the cluster could not put ${choice.label} in force: ${(error as Error).message}`, { cause: error });
     }
-    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `scoring strategy in force: ${choice.label}` });
   }
 
   async transferLeadership(to: NodeId): Promise<void> {
@@ -424,7 +423,6 @@ class LiveCluster implements DataSource, ClusterControls {
     } catch (error) {
       throw new ControlFailedError('transferLeadership', `the cluster could not hand leadership to ${to}: ${(error as Error).message}`, { cause: error });
     }
-    this.#emit({ type: 'log', at: Date.now(), level: 'info', text: `leadership handed to ${to}` });
   }
 }
 

@@ -9,6 +9,7 @@ import { createClient, type GreenraftClient } from '@greenraft/client';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MarketCluster, startMarketCluster } from '../../../test/live-cluster.js';
+import { controlRunner, controlRuns } from '../../control-runs.js';
 import { DashboardModel } from '../../model/model.js';
 import type { DataSource } from '../source.js';
 import { liveSource } from './live-source.js';
@@ -102,6 +103,27 @@ describe('trading rounds through the client API', () => {
     for (const server of cluster.servers) await until(() => (server.status().scoring as { name: string }).name === 'uniform', `${server.id} to score uniformly`);
     await until(() => model.strategy() === 'Uniform (classic Raft)', 'the page to show the strategy');
     await source.controls.setScoring('paper-election');
+  });
+
+  it('logs each trading control\u2019s outcome once, through the page\u2019s runner', async () => {
+    const from = model.log().length;
+    const run = controlRunner(
+      () => undefined,
+      (level, text) => model.apply({ type: 'log', at: Date.now(), level, text }),
+    );
+    const lines = () => model.log().slice(0, model.log().length - from).reverse().map((line) => `${line.level} ${line.text}`);
+    expect(from).toBe(0); // the controls above logged nothing by themselves
+    expect(await run(controlRuns.proposeTrade(source.controls, { seller: 'g1', buyer: 'c1', kWh: 123, unitPrice: 0.5 }))).toBe(true);
+    expect(await run(controlRuns.runRound(source.controls))).toBe(true);
+    expect(await run(controlRuns.setScoring(source.controls, 'paper-consensus'))).toBe(true);
+    expect(await run(controlRuns.proposeTrade(source.controls, { seller: 'c1', buyer: 'g1', kWh: 10, unitPrice: 0.5 }))).toBe(false);
+    const [trade, round, scoring, refused, ...more] = lines();
+    expect(trade).toMatch(/^info Trade g1\/\d+ is in block \d+ \(index \d+\): g1 sells c1 123 kWh at 0.5 ¥\/kWh\.$/);
+    expect(round).toMatch(/^info Round 3 settled: 3 contracts \(index \d+\)\.$/);
+    expect(scoring).toBe('info Strategy Paper, consensus-time study (γ = 0.3) is in force; the next epoch scores with it.');
+    expect(refused).toMatch(/^warn Proposing 10 kWh from c1 to g1 failed \(INVALID_ARGUMENT\): proposeTrade: /);
+    expect(more).toEqual([]);
+    await run(controlRuns.setScoring(source.controls, 'paper-election'));
   });
 
   it('refuses bad trades and strategies with typed errors, and changes nothing', async () => {
