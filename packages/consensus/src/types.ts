@@ -297,7 +297,13 @@ export interface Storage {
 export interface CommitQuorum {
   readonly index: Index;
   readonly term: Term;
-  /** Voters whose acknowledgement counted, leader first, in arrival order up to the one that completed the quorum. */
+  /**
+   * Voters whose acknowledgement counted, leader first, in arrival order up to the one that completed
+   * the quorum. `latencyMs` is measured in wall-clock milliseconds (never negative) from when the leader
+   * handed the entry at `index` to its storage and its followers: for a follower, until its first
+   * answer covering `index` reached the leader (the network's round trip plus the follower's write);
+   * for the leader itself, until its own write of the entry was durable.
+   */
   readonly acks: readonly { readonly id: NodeId; readonly weight: number; readonly latencyMs: number }[];
 }
 

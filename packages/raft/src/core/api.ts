@@ -128,6 +128,12 @@ export interface QuorumAck {
   readonly id: NodeId;
   readonly weight: number;
   readonly tick: number;
+  /**
+   * For a follower, the ordinal of the response that delivered it among every message stepped into
+   * this core ({@link RaftCore.steps} just after that `step` call), so a driver can match it to its
+   * own record of when the response arrived. For the leader's own, the count when it appended.
+   */
+  readonly step: number;
 }
 
 /** On the leader: which acknowledgements formed the quorum that committed `index`. */

@@ -119,6 +119,7 @@ export class RaftCore {
   private _commit: Index = 0;
   private _applied: Index = 0;
   private _ticks = 0;
+  private _steps = 0;
 
   /** The latest snapshot this node holds (taken locally or installed), for lagging followers. */
   private latestSnapshot: Snapshot | undefined;
@@ -260,6 +261,10 @@ export class RaftCore {
   /** Ticks since construction. */
   get ticks(): number {
     return this._ticks;
+  }
+  /** Messages stepped since construction (every call of {@link step} counts, ignored ones too). */
+  get steps(): number {
+    return this._steps;
   }
   /** What the in-memory log starts after. */
   get snapshotMetadata(): SnapshotMetadata {
@@ -466,6 +471,7 @@ export class RaftCore {
    * @throws InvariantViolationError
    */
   step(m: Message): void {
+    this._steps++;
     if (m.to !== this.id || m.from === this.id) return;
     if (m.term > this._term) {
       if (m.type === 'voteRequest') {
@@ -784,7 +790,7 @@ export class RaftCore {
     this.log.append(entries);
     for (const entry of entries) if (entry.type === 'normal') this.uncommittedBytes += entry.data.byteLength;
     if (this.configs.append(entries)) this.refreshConfig();
-    this.tracker.acknowledgeSelf(this.log.lastIndex, this._ticks);
+    this.tracker.acknowledgeSelf(this.log.lastIndex, this._ticks, this._steps);
     this.broadcastEntries = true;
     this.maybeCommit();
   }
@@ -976,7 +982,7 @@ export class RaftCore {
       if (pr.maybeDecrTo(m.index, probeFrom)) this.sendAppend(m.from, true);
       return;
     }
-    const updated = this.tracker.acknowledge(pr, m.index, this._ticks);
+    const updated = this.tracker.acknowledge(pr, m.index, this._ticks, this._steps);
     if (!updated && !(pr.match === m.index && pr.state === 'probe')) return;
     pr.accepted(m.index);
     if (updated && this.maybeCommit() && this._role !== 'leader') return;
@@ -1014,7 +1020,7 @@ export class RaftCore {
       return;
     }
     if (m.done) {
-      this.tracker.acknowledge(pr, m.index, this._ticks);
+      this.tracker.acknowledge(pr, m.index, this._ticks, this._steps);
       pr.becomeProbe();
       this.maybeCommit();
       if (this._role === 'leader') this.sendAppend(m.from, true);

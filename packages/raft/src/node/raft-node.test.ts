@@ -205,7 +205,7 @@ describe('RaftNode driver', () => {
     expect(quorum.acks).toHaveLength(2);
     for (const ack of quorum.acks) {
       expect(ack.weight).toBe(1);
-      expect(ack.latencyMs % 5).toBe(0);
+      expect(Number.isFinite(ack.latencyMs) && ack.latencyMs >= 0).toBe(true);
     }
 
     const target = configuration({ a: 2, b: 1, c: 1 });

@@ -41,6 +41,7 @@ import type {
 import { EventEmitter } from 'eventemitter3';
 import type { RaftCoreOptions, Ready } from '../core/api.js';
 import { RaftCore } from '../core/index.js';
+import { AckClock } from './ack-clock.js';
 import { DeadlineQueue, PendingOperation, abortedError } from './operations.js';
 
 /**
@@ -252,6 +253,8 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   readonly #deadlines: DeadlineQueue;
   /** Configuration changes asked of a new leader before it committed an entry of its term. */
   readonly #waitingForOwnTermCommit = new Set<() => boolean>();
+  /** On the leader: when its entries were handed on and acknowledged, for the latencies of `commitQuorum`. */
+  readonly #ackClock = new AckClock();
 
   /** @internal Use {@link createRaftNode}. */
   constructor(init: RaftNodeInit<Result>) {
@@ -450,13 +453,20 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
       this.emit('error', new InvalidMessageError(`dropped a message from ${String((message as { from?: unknown })?.from)}: ${problem}`));
       return;
     }
+    const core = this.#core;
+    // Only a success answer can acknowledge entries: the clock is read for those alone.
+    const acknowledges = (message.type === 'appendResponse' && message.success) || (message.type === 'snapshotResponse' && message.done);
+    const arrivedAt = acknowledges ? performance.now() : 0;
     try {
-      this.#core.step(message);
+      core.step(message);
     } catch (error) {
       // A well-typed message never makes the core throw unless it caught itself breaking an invariant
       // (InvariantViolationError): its state cannot be trusted, and a corrupted log must never be served.
       this.#fail(error);
       return;
+    }
+    if (acknowledges && core.role === 'leader' && message.term === core.term) {
+      this.#ackClock.acked(core.term, message.from, core.steps, message.index, arrivedAt);
     }
     this.#kick();
   }
@@ -542,6 +552,9 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     // the term or the vote, or installs a snapshot, or announces a commit of the entries it writes
     // (a leader whose own weight is a quorum commits on append).
     const early = mustSave && ready.snapshot === undefined && (hardState === undefined || commitOnly) && announcesOnlyDurable(ready);
+    // The leader's own entries start their commit-latency clock here, as they go to its disk and its followers.
+    const leaderTerm = ready.entries.length > 0 && core.role === 'leader' ? core.term : undefined;
+    const handedAt = leaderTerm === undefined ? 0 : performance.now();
     if (early) {
       for (const message of ready.messages) if (SENT_BEFORE_WRITE.has(message.type)) this.#transport.send(message);
     }
@@ -557,6 +570,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
       } catch (error) {
         throw error instanceof StorageError ? error : new StorageError('could not persist the log', { cause: error });
       }
+      if (leaderTerm !== undefined) this.#ackClock.written(leaderTerm, ready.entries[ready.entries.length - 1]!.index, handedAt, performance.now());
       if (latest !== undefined) {
         this.#durableTerm = latest.term;
         this.#durableVote = latest.vote;
@@ -605,13 +619,14 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     this.#serveReads();
 
     // 4. Leader-side commit reports, then reads.
-    for (const quorum of ready.commitQuorums) {
-      if (this.listenerCount('commitQuorum') === 0) break;
-      this.#notify('commitQuorum', {
-        index: quorum.index,
-        term: quorum.term,
-        acks: quorum.acks.map((ack) => ({ id: ack.id, weight: ack.weight, latencyMs: Math.max(0, ack.tick - quorum.proposedTick) * this.#tickMs })),
-      });
+    const quorums = ready.commitQuorums;
+    if (quorums.length > 0) {
+      const now = performance.now();
+      for (const quorum of quorums) {
+        if (this.listenerCount('commitQuorum') === 0) break;
+        this.#notify('commitQuorum', { index: quorum.index, term: quorum.term, acks: this.#ackClock.latencies(quorum, this.id, now) });
+      }
+      this.#ackClock.passed(quorums[quorums.length - 1]!.index);
     }
     for (const readState of ready.readStates) {
       const read = this.#reads.get(readState.context);
@@ -676,6 +691,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     if (role !== this.#role) {
       const from = this.#role;
       this.#role = role;
+      if (from === 'leader') this.#ackClock.clear();
       this.#notify('stateChange', { from, to: role, term });
     }
     if (leader !== this.#leader) {

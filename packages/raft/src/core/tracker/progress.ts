@@ -50,6 +50,8 @@ export interface AckRecord {
   readonly index: Index;
   readonly sequence: number;
   readonly tick: number;
+  /** The core's count of stepped messages when it was recorded (the response's own ordinal for a follower). */
+  readonly step: number;
 }
 
 /** The leader's view of one follower (etcd-io/raft's Progress). */
@@ -131,12 +133,12 @@ export class Progress {
   }
 
   /** Raises the match index; returns true if it moved. */
-  update(index: Index, sequence: number, tick: number): boolean {
+  update(index: Index, sequence: number, tick: number, step: number): boolean {
     if (index <= this.match) return false;
     this.probeSent = false;
     this.match = index;
     if (this.next <= index) this.next = index + 1;
-    this.acks.push({ index, sequence, tick });
+    this.acks.push({ index, sequence, tick, step });
     return true;
   }
 

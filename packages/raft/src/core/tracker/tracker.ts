@@ -102,14 +102,14 @@ export class ProgressTracker {
 
   // ---------------------------------------------------------------- acknowledgements
 
-  /** The leader appended up to `index` at `tick`: its own acknowledgement of those entries. */
-  acknowledgeSelf(index: Index, tick: number): void {
-    this.selfAcks.push({ index, sequence: ++this.ackSequence, tick });
+  /** The leader appended up to `index` at `tick`, `step` messages into its run: its own acknowledgement of those entries. */
+  acknowledgeSelf(index: Index, tick: number, step: number): void {
+    this.selfAcks.push({ index, sequence: ++this.ackSequence, tick, step });
   }
 
-  /** A follower acknowledged `index` at `tick`; returns true when its match index moved. */
-  acknowledge(pr: Progress, index: Index, tick: number): boolean {
-    return pr.update(index, ++this.ackSequence, tick);
+  /** A follower acknowledged `index` at `tick` in the `step`-th message stepped; returns true when its match index moved. */
+  acknowledge(pr: Progress, index: Index, tick: number, step: number): boolean {
+    return pr.update(index, ++this.ackSequence, tick, step);
   }
 
   /**
@@ -139,6 +139,7 @@ export class ProgressTracker {
         id,
         weight: config.incoming.voters.get(id) ?? config.outgoing?.voters.get(id) ?? 0,
         tick: ack.tick,
+        step: ack.step,
       })),
     };
     let drop = 0;
