@@ -67,7 +67,16 @@ function expectPassed(report: ChaosReport, dir: string): void {
   // The power loss kills all five, with lost writes; the deck adds kills of its own.
   expect(report.kills).toBeGreaterThanOrEqual(6);
   expect(report.lostWriteKills).toBeGreaterThanOrEqual(5);
-  expect(report.pauses + report.partitions).toBeGreaterThan(0);
+  // Each kind of fault happened, as the report counts it and as the kept nemesis log shows it.
+  expect(report.pauses).toBeGreaterThan(0);
+  expect(report.partitions).toBeGreaterThan(0);
+  const kinds = new Set(
+    readFileSync(join(dir, 'nemesis.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { kind: string }).kind),
+  );
+  for (const kind of ['kill', 'power-loss', 'pause', 'resume', 'partition', 'heal', 'healed']) expect(kinds, kind).toContain(kind);
   expect(report.elections).toBeGreaterThanOrEqual(2);
   expect(report.appliedIndex).toBeGreaterThan(report.acknowledged);
   // The kept history checks the same from its file.
