@@ -24,7 +24,7 @@ export { coreNetwork, utf8 } from './testing/core-network.js';
 export type { CoreNetwork, CoreNetworkInit, NodeRecord, TestCoreOptions } from './testing/core-network.js';
 export { runScenario } from './testing/scenario.js';
 export type { ScenarioArguments, ScenarioBlock, ScenarioCommand, ScenarioInit, ScenarioResult } from './testing/scenario.js';
-export { engineBugOptions } from './testing/engine-bugs.js';
+export { engineBugOptions, unsafeLocalWeightsOptions } from './testing/engine-bugs.js';
 export { ENGINE_BUGS } from './core/engine-bugs.js';
 export type { EngineBug } from './core/engine-bugs.js';
 export { INITIAL_HARD_STATE, LogState } from './storage/log-state.js';

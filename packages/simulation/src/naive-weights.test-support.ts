@@ -2,12 +2,13 @@
  * Test support, NOT exported from the package: the naive weighted policy, as a literal reading of
  * the paper describes it. After every trading round each node recomputes the weights from its
  * own, local view of the scores and counts quorums with them at once, through the core's UNSAFE
- * `unsafeLocalWeights` hook. Views differ for a while after each round (each node learns of the
+ * `unsafeLocalWeightsOptions` hook of `@greenraft/raft/testing`. Views differ for a while after each round (each node learns of the
  * round after its own delay), which is all it takes to lose committed entries
  * (docs/weighted-safety.md). greenraft's weighted policy moves the same weights through the log.
  */
 import type { NodeId } from '@greenraft/consensus';
 import type { RaftCoreOptions } from '@greenraft/raft';
+import { unsafeLocalWeightsOptions } from '@greenraft/raft/testing';
 import { type ScoringStrategy, customScoring, toVoteWeights } from '@greenraft/weight-scoring';
 import { rankElectionTimeout } from '@greenraft/weighted-raft';
 import { deriveSeed } from './random.js';
@@ -67,7 +68,7 @@ export function naiveLocalWeights(init: NaiveWeightsInit): NonNullable<Simulatio
   return (id, run): Partial<RaftCoreOptions> => {
     const rank = rankElectionTimeout({ baseMs: init.electionTicks * init.tickMs, stepMs: init.tickMs, tickMs: init.tickMs });
     return {
-      unsafeLocalWeights: () => localWeights(id, run.step()),
+      ...unsafeLocalWeightsOptions(() => localWeights(id, run.step())),
       policy: {
         electionTimeoutTicks: (context) => {
           const voters = localWeights(id, run.step()) ?? context.config.incoming.voters;

@@ -7,7 +7,7 @@
  * weight epochs (same seeds, same scores, through the log) show no violation.
  */
 import { configuration, type NodeId } from '@greenraft/consensus';
-import { coreNetwork, utf8 } from '@greenraft/raft/testing';
+import { coreNetwork, unsafeLocalWeightsOptions, utf8 } from '@greenraft/raft/testing';
 import { describe, expect, it } from 'vitest';
 import { naiveLocalWeights, volatileScoring } from './naive-weights.test-support.js';
 import { runSimulation } from './simulation.js';
@@ -18,7 +18,7 @@ const w2 = new Map([['a', 1], ['b', 3], ['c', 1]]);
 
 /** Three classic cores whose quorums use the weights each node holds locally (the naive policy). */
 function naiveCluster(local: Map<NodeId, ReadonlyMap<NodeId, number>>) {
-  return coreNetwork({ bootstrap: configuration(ids), options: (id) => ({ unsafeLocalWeights: () => local.get(id) }) });
+  return coreNetwork({ bootstrap: configuration(ids), options: (id) => ({ ...unsafeLocalWeightsOptions(() => local.get(id)) }) });
 }
 
 describe('the (3,1,1) → (1,3,1) counter-example, scripted', () => {

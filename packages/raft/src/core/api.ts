@@ -86,16 +86,6 @@ export interface RaftCoreOptions {
   /** Protocol policies. */
   policy?: RaftPolicy;
   /**
-   * UNSAFE, never use it: vote weights read from local, unreplicated state. When it returns a map,
-   * every quorum this core counts (votes, commits, check-quorum, reads) uses those weights for the
-   * voters of its configuration instead of the configuration's, and ignores a joint change's
-   * outgoing half. It exists only so that tests can show why weights must change through the log
-   * (docs/weighted-safety.md): two nodes counting with different local vectors lose committed
-   * entries or elect two leaders in one term.
-   * @internal
-   */
-  unsafeLocalWeights?: () => ReadonlyMap<NodeId, number> | undefined;
-  /**
    * How the leader confirms a ReadIndex (thesis §6.4): `'safe'` runs a heartbeat round that a quorum
    * must answer; `'lease'` answers from the commit index while the leader's lease holds, which relies
    * on bounded clock drift and is only accepted together with `checkQuorum`.

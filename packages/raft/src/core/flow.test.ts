@@ -126,7 +126,6 @@ describe('flow control', () => {
       maxUncommittedBytes: 0,
       snapshotChunkBytes: 1024,
       policy: {},
-      unsafeLocalWeights: undefined,
       readOnly: 'safe',
       applied: 0,
       ...engineBugOptions('vote-twice'),

@@ -34,7 +34,7 @@ import {
 import { committedIndex, voteResult } from '../quorum/quorum.js';
 import type { Proposed, RaftCoreOptions, RaftPolicy, Ready, SoftState } from './api.js';
 import { ConfigHistory, checkConfigChange, copyConfiguration, enterJoint, leaveJoint, membership } from './confchange/index.js';
-import { type EngineBug, engineBugOf } from './engine-bugs.js';
+import { type EngineBug, type UnsafeLocalWeights, engineBugOf, unsafeLocalWeightsOf } from './engine-bugs.js';
 import { InvariantViolationError } from './errors.js';
 import { entryBytes, RaftLog } from './log.js';
 import { ReadyTracker } from './rawnode.js';
@@ -62,7 +62,6 @@ const CORE_OPTIONS = Object.keys({
   maxUncommittedBytes: true,
   snapshotChunkBytes: true,
   policy: true,
-  unsafeLocalWeights: true,
   readOnly: true,
   applied: true,
 } satisfies Record<keyof RaftCoreOptions, true>);
@@ -108,8 +107,8 @@ export class RaftCore {
   private readonly random: () => number;
   private readonly policy: RaftPolicy;
   private readonly bug: EngineBug | undefined;
-  /** UNSAFE demonstration hook (see {@link RaftCoreOptions.unsafeLocalWeights}); undefined in every real use. */
-  private readonly unsafeLocalWeights: (() => ReadonlyMap<NodeId, number> | undefined) | undefined;
+  /** UNSAFE demonstration hook (see `UNSAFE_LOCAL_WEIGHTS_OPTION`); undefined in every real use. */
+  private readonly unsafeLocalWeights: UnsafeLocalWeights | undefined;
 
   private _term: Term = 0;
   private _vote: NodeId | undefined = undefined;
@@ -187,7 +186,7 @@ export class RaftCore {
     this.random = options.random ?? seededRandom(options.seed ?? defaultSeed(this.id));
     this.policy = options.policy ?? {};
     this.bug = engineBugOf(options);
-    this.unsafeLocalWeights = options.unsafeLocalWeights;
+    this.unsafeLocalWeights = unsafeLocalWeightsOf(options);
     if (options.bootstrap !== undefined) validateConfiguration(options.bootstrap);
     this.tracker = new ProgressTracker(maxInflightMessages, maxInflightBytes);
     this.reads = new ReadOnly(readOnly);

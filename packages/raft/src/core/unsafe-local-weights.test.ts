@@ -1,11 +1,11 @@
 /**
- * The `unsafeLocalWeights` hook (tests only): it must change every quorum decision the core makes,
+ * The unsafe local-weights hook (`unsafeLocalWeightsOptions` of `@greenraft/raft/testing`, tests only): it must change every quorum decision the core makes,
  * and nothing when it returns `undefined`. The simulator uses it to show that weights taken from
  * local state lose committed entries (docs/weighted-safety.md).
  */
 import { configuration, type NodeId } from '@greenraft/consensus';
 import { describe, expect, it } from 'vitest';
-import { coreNetwork, utf8 } from '../testing.js';
+import { coreNetwork, unsafeLocalWeightsOptions, utf8 } from '../testing.js';
 
 const ids = ['a', 'b', 'c'];
 
@@ -13,11 +13,11 @@ const ids = ['a', 'b', 'c'];
 function networkWithLocalWeights(local: Map<NodeId, ReadonlyMap<NodeId, number>>) {
   return coreNetwork({
     bootstrap: configuration(ids),
-    options: (id) => ({ preVote: false, unsafeLocalWeights: () => local.get(id) }),
+    options: (id) => ({ preVote: false, ...unsafeLocalWeightsOptions(() => local.get(id)) }),
   });
 }
 
-describe('RaftCoreOptions.unsafeLocalWeights', () => {
+describe('the unsafe local-weights hook (unsafeLocalWeightsOptions)', () => {
   it('without local weights, an isolated node neither wins an election nor commits', () => {
     const net = networkWithLocalWeights(new Map());
     net.partition(['a'], ['b', 'c']);

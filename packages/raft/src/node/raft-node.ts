@@ -168,7 +168,6 @@ export const RAFT_NODE_OPTIONS: readonly (keyof RaftNodeInit)[] = Object.keys({
   maxUncommittedBytes: true,
   snapshotChunkBytes: true,
   policy: true,
-  unsafeLocalWeights: true,
   readOnly: true,
 } satisfies Record<keyof RaftNodeInit, true>) as (keyof RaftNodeInit)[];
 

@@ -1,5 +1,6 @@
 import { type ClusterConfig, type Configuration, configuration, GreenraftError, type NodeId } from '@greenraft/consensus';
 import { type CoreNetwork, coreNetwork, type TestCoreOptions, utf8 } from './core-network.js';
+import { unsafeLocalWeightsOptions } from './engine-bugs.js';
 
 /** The arguments of one story command: `verb a b key=value`. */
 export interface ScenarioArguments {
@@ -160,7 +161,7 @@ class Interpreter {
           options: (id) => ({
             ...options,
             seed: Number(id),
-            unsafeLocalWeights: () => this.localWeights.get(id),
+            ...unsafeLocalWeightsOptions(() => this.localWeights.get(id)),
             ...(extra === undefined ? {} : extra(id)),
           }),
         });
