@@ -4,21 +4,24 @@
  * heterogeneous suite's latency model) and the command end to end on its quick suites. The
  * figures themselves are never asserted: a benchmark prints them, a busy machine changes them.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../args.js';
 import { runCli } from '../cli.js';
+import { benchSpec } from '../commands/bench.js';
 import { capture } from '../test-support.js';
 import { parseWsBench, repositoryRoot } from './bench-modules.js';
 import { benchChartSpec, benchChartSvg, heterogeneousSeries } from './chart.js';
-import { clusterSuite, metricSum } from './cluster.js';
+import { clusterSuite, metricSum, profilingArgs, residentMb } from './cluster.js';
 import { cliEntry } from '../node-process.js';
 import { compareReports, formatComparison, parseResults } from './compare.js';
 import { accessLatencies, classicQuorumRttMs, paperInputs, smallestQuorum } from './heterogeneous.js';
 import { measureMemoryRoundTrip } from './limits.js';
-import { formatReport, formatReportMarkdown, result, type SuiteReport } from './report.js';
+import { type BenchResult, formatNumber, formatReport, formatReportMarkdown, result, type SuiteReport } from './report.js';
 import { closedLoop, LatencySamples } from './stats.js';
 import { BenchKvStore, writePayload } from './workload.js';
 
@@ -142,6 +145,55 @@ describe('result and the report table', () => {
       '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       '| memory 3 nodes classic c1 | 3 | classic | 1 | 12,346 | 0.031 | 0.200 | 1.23 | 7.81× | a \\| b |',
     ]);
+  });
+
+  it('keeps small ratios to their significant digits, in the JSON and in the table', () => {
+    const row = result({
+      name: 'core network, 9 voters, c1',
+      nodes: 9,
+      policy: 'classic',
+      concurrency: 1,
+      opsPerSec: 5407,
+      p50Ms: 0.103,
+      p99Ms: 2.77,
+      ratio: { throughput: 5407 / 13_416_661, throughputLimit: 13_416_661.4, latency: 1258.345, latencyLimitMs: 0.0000745 },
+    });
+    expect(row.ratio).toEqual({ throughput: 0.000403, throughputLimit: 13_416_661, latency: 1258, latencyLimitMs: 0.0000745 });
+    expect(['ratio', 'ratio', 'ratio', 'ratio', 'ratio', 'ratio'].map((kind, i) => formatNumber([0.000403, 0.0021, 0.42, 1.034, 85.83, 1258][i], kind as 'ratio'))).toEqual([
+      '0.00040×',
+      '0.0021×',
+      '0.42×',
+      '1.03×',
+      '85.8×',
+      '1258×',
+    ]);
+    expect(formatNumber(0, 'ratio')).toBe('0×');
+    expect(formatNumber(4.2e-8, 'ratio')).toBe('0.000000042×');
+  });
+
+  it('prints each node\u2019s peak RSS, and the load average a report holds', () => {
+    const row = result({
+      name: 'cluster 3 nodes writes c1',
+      nodes: 3,
+      policy: 'classic',
+      concurrency: 1,
+      opsPerSec: 200,
+      p50Ms: 3,
+      p99Ms: 9,
+      peakRssMb: 207.04,
+      peakRssMbByNode: { n1: 157.26, n2: 207.04, n3: 155.5 },
+      note: 'leader n2',
+    });
+    expect(Object.keys(row)).toEqual(['name', 'nodes', 'policy', 'concurrency', 'opsPerSec', 'p50Ms', 'p99Ms', 'ratio', 'peakRssMb', 'peakRssMbByNode', 'note']);
+    expect(row.peakRssMbByNode).toEqual({ n1: 157.3, n2: 207, n3: 155.5 });
+    const kept: SuiteReport = { suite: 'cluster', machine: { cpus: 2, node: 'v20.20.0', loadAverage: [4.83, 7.01] }, results: [row] };
+    const [header, columns, line] = formatReport(kept, { kept: true }).split('\n');
+    expect(header).toBe('suite cluster: 2 CPUs, Node.js v20.20.0, load average 4.8 / 7.0 (1 / 5 min) (kept results)');
+    expect(columns).toContain('peak RSS MB by node');
+    expect(columns).not.toContain('RSS MB  ');
+    expect(line).toContain('n1 157, n2 207, n3 156');
+    // A report kept before reports held their load says nothing of it.
+    expect(formatReport({ ...kept, machine: { cpus: 2, node: 'v20.20.0' } }, { kept: true }).split('\n')[0]).toBe('suite cluster: 2 CPUs, Node.js v20.20.0 (kept results)');
   });
 });
 
@@ -320,7 +372,8 @@ describe('greenraft bench', () => {
     expect(lines.map((line) => line.suite)).toEqual(['limits', 'memory']);
     const [limits, memory] = lines as [SuiteReport, SuiteReport];
     expect(Object.keys(memory)).toEqual(['suite', 'machine', 'results']);
-    expect(Object.keys(memory.machine)).toEqual(['cpus', 'node']);
+    expect(Object.keys(memory.machine)).toEqual(['cpus', 'node', 'loadAverage']);
+    expect(memory.machine.loadAverage).toHaveLength(2);
     expect(memory.machine.node).toBe(process.version);
     expect(limits.results.map((row) => row.name)).toEqual(['state machine apply, no replication', 'memory transport round trip']);
     expect(memory.results).toHaveLength(12);
@@ -344,7 +397,7 @@ describe('greenraft bench', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('--json and --markdown are two outputs: give one');
     const table = await capture(() => runCli(['bench', '--from', out, '--suite', 'limits']));
-    expect(table.stdout).toMatch(/^\nsuite limits: \d+ CPUs, Node\.js v[\d.]+ \(kept results\)\nname /);
+    expect(table.stdout).toMatch(/^\nsuite limits: \d+ CPUs, Node\.js v[\d.]+, load average [\d.]+ \/ [\d.]+ \(1 \/ 5 min\) \(kept results\)\nname /);
 
     // The kept file, one row doctored: --compare prints the change against it.
     const kept = lines.map((line) => ({ ...line, results: line.results.map((row) => ({ ...row, opsPerSec: 1 })) }));
@@ -356,6 +409,88 @@ describe('greenraft bench', () => {
     expect(compared.stdout).toMatch(/limits\s+state machine apply, no replication\s+1\s+[\d,]+\s+\+[\d.]+ %/);
     expect(compared.stdout).toMatch(/not in .*results\.json: scale: memory transport, 3 voters, c1;/);
   }, 120_000);
+
+  it('measures only the rows --only names, the limits still first', async () => {
+    const empty = await capture(() => runCli(['bench', '--only', ' ']));
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("--only takes the text of a row name, e.g. 'memory 3 nodes classic c1024'");
+    // A substring: 'classic c1' is in the names of the c1 and the c1024 rows.
+    const memory = await capture(() => runCli(['bench', '--suite', 'memory', '--only', '3 nodes classic c1', '--seconds', '0.05', '--json']));
+    expect(memory.code).toBe(0);
+    const [limits, measured] = memory.stdout.trim().split('\n').map((line) => JSON.parse(line) as SuiteReport) as [SuiteReport, SuiteReport];
+    expect(limits.suite).toBe('limits');
+    expect(measured.results.map((row) => row.name)).toEqual(['memory 3 nodes classic c1', 'memory 3 nodes classic c1024']);
+    // The weighted cluster did not run, so no row has a ratio to it.
+    for (const row of measured.results) expect(row.ratio.weightedToClassic, row.name).toBeUndefined();
+    const none = await capture(() => runCli(['bench', '--suite', 'memory', '--only', 'no such row', '--seconds', '0.05', '--json']));
+    expect(none.code).toBe(0);
+    expect(none.stdout.trim().split('\n').map((line) => (JSON.parse(line) as SuiteReport).results.length)).toEqual([2, 0]);
+    expect(none.stderr).toBe("greenraft bench: --only 'no such row' is in the name of no row of the memory suite; only the limits were measured\n");
+  }, 60_000);
+
+  it('gives every scale row, core network included, its ratios to the limits', async () => {
+    const run = await capture(() => runCli(['bench', '--suite', 'scale', '--only', ', 5 voters', '--seconds', '0.05', '--json']));
+    expect(run.code).toBe(0);
+    const [limits, scale] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as SuiteReport) as [SuiteReport, SuiteReport];
+    const apply = limits.results.find((row) => row.name === 'state machine apply, no replication')!.opsPerSec!;
+    const memoryRtt = limits.results.find((row) => row.name === 'memory transport round trip')!.p50Ms!;
+    expect(scale.results.map((row) => row.name)).toEqual([
+      'memory transport, 5 voters, c1',
+      'memory transport, 5 voters, c64',
+      'memory transport, 5 voters + 25 learners, c1',
+      'memory transport, 5 voters + 25 learners, c64',
+      'core network, 5 voters, c1',
+      'core network, 5 voters, c64',
+      'core network, 5 voters + 25 learners, c1',
+      'core network, 5 voters + 25 learners, c64',
+      'core network, 5 voters + 95 learners, c1',
+      'core network, 5 voters + 95 learners, c64',
+    ]);
+    for (const row of scale.results) {
+      expect(row.ratio.throughputLimit, row.name).toBe(apply);
+      expect(row.ratio.throughput, row.name).toBeCloseTo(row.opsPerSec! / apply, 3);
+      // The memory transport's floor is its round trip; the core network's, the apply time of a round's writes.
+      const limit = row.name.startsWith('memory') ? memoryRtt : (1000 * row.concurrency!) / apply;
+      // Within the rounding of the printed figures (ms to the 0.1 µs).
+      expect(Math.abs(row.ratio.latencyLimitMs! / limit - 1), row.name).toBeLessThan(0.02);
+      expect(Math.abs(row.ratio.latency! / (row.p50Ms! / limit) - 1), row.name).toBeLessThan(0.02);
+    }
+  }, 60_000);
+
+  it('gives heterogeneous rows a throughput ratio: the closed loop\u2019s ceiling on the injected round trip', async () => {
+    const run = await capture(() => runCli(['bench', '--suite', 'heterogeneous', '--only', '5 nodes classic', '--seconds', '0.05', '--json']));
+    expect(run.code).toBe(0);
+    const heterogeneous = JSON.parse(run.stdout.trim().split('\n')[1]!) as SuiteReport;
+    expect(heterogeneous.results.map((row) => row.name)).toEqual(['5 nodes classic']);
+    const [row] = heterogeneous.results as [BenchResult];
+    // Access latencies 0, 3, 6, 9 and 12 ms: the median leader waits 18 ms for its quorum, so 16 clients commit at most 889 times a second.
+    expect(row.ratio.latencyLimitMs).toBe(18);
+    expect(row.ratio.throughputLimit).toBe(889);
+    expect(row.ratio.throughput).toBeCloseTo(row.opsPerSec! / ((16 * 1000) / 18), 3);
+    expect(row.ratio.p50ToClassic).toBeUndefined();
+  }, 60_000);
+});
+
+describe('the cluster suite\u2019s helpers', () => {
+  it('reads a process\u2019s peak and current resident set from /proc', () => {
+    const own = residentMb(process.pid);
+    if (existsSync('/proc/self/status')) {
+      expect(own!.peak).toBeGreaterThanOrEqual(own!.now);
+      expect(own!.now).toBeGreaterThan(10);
+    } else expect(own).toBeUndefined();
+    expect(residentMb(undefined)).toBeUndefined();
+    expect(residentMb(2 ** 30)).toBeUndefined();
+  });
+
+  it('hands the profiler flags of the bench, and only those, to its node processes', () => {
+    expect(profilingArgs(['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--heap-prof', '--heap-prof-interval=1024', '--max-old-space-size=64', '--cpu-profile', '--inspect'])).toEqual([
+      '--cpu-prof',
+      '--cpu-prof-dir=/tmp/p',
+      '--heap-prof',
+      '--heap-prof-interval=1024',
+    ]);
+    expect(profilingArgs([])).toEqual([]);
+  });
 });
 
 describe('the cluster suite', () => {
@@ -385,10 +520,25 @@ describe('the cluster suite', () => {
         ...[1, 64, 1024].map((c) => `cluster 3 nodes ReadIndex reads c${c}`),
         ...[1, 64, 1024].map((c) => `cluster 3 nodes lease reads c${c}`),
       ]);
+      let previous: Readonly<Record<string, number>> = {};
       for (const row of suite.results) {
         expect(row.opsPerSec, row.name).toBeGreaterThan(0);
-        expect(row.peakRssMb, row.name).toBeGreaterThan(10);
         expect(row.note, row.name).not.toMatch(/failed/);
+        // Each node's own high-water mark, never lower than after the load before; the largest is peakRssMb.
+        const byNode = row.peakRssMbByNode!;
+        expect(Object.keys(byNode), row.name).toEqual(['n1', 'n2', 'n3']);
+        for (const [id, mb] of Object.entries(byNode)) {
+          expect(mb, `${row.name} ${id}`).toBeGreaterThan(10);
+          expect(mb, `${row.name} ${id}`).toBeGreaterThanOrEqual(previous[id] ?? 0);
+        }
+        expect(row.peakRssMb, row.name).toBe(Math.max(...Object.values(byNode)));
+        const heap = /leader n[123]; peak RSS grew .*; leader's V8 heap during the load (\d+)–(\d+) MB in use, up to (\d+) MB held, external \d+ MB$/.exec(row.note ?? '');
+        expect(heap, row.note).not.toBeNull();
+        const [usedMin, usedMax, held] = heap!.slice(1).map(Number) as [number, number, number];
+        expect(usedMin, row.name).toBeGreaterThan(0);
+        expect(usedMin, row.name).toBeLessThanOrEqual(usedMax);
+        expect(usedMax, row.name).toBeLessThanOrEqual(held);
+        previous = byNode;
       }
       for (const row of suite.results.slice(0, 3)) {
         // Every write is made durable on the nodes and replicated to the followers.
@@ -397,9 +547,120 @@ describe('the cluster suite', () => {
       }
       for (const row of suite.results.slice(3)) expect(row.ratio.readsToWrites, row.name).toBeGreaterThan(0);
       expect(lines[0]).toMatch(/^cluster: starting 3 node processes/);
+      expect(lines[1]).toMatch(/^cluster: pids n1 \d+, n2 \d+, n3 \d+, client \d+$/);
       expect(processesMentioning(dataDir)).toEqual([]);
       expect(readdirSync(dataDir)).toEqual([]);
     },
     120_000,
   );
+});
+
+describe('apps/cli/bench/cpu-profile.mjs, the reader of the profiles', () => {
+  const script = join(repositoryRoot()!, 'apps', 'cli', 'bench', 'cpu-profile.mjs');
+  const run = (args: readonly string[]) => spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('splits the samples into idle, garbage collection and code, by package and by function', () => {
+    const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '1' });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2, 3, 4, 5, 6] },
+        { id: 2, callFrame: frame('(idle)', '') },
+        { id: 3, callFrame: frame('(garbage collector)', '') },
+        { id: 4, callFrame: frame('propose', 'file:///repo/packages/raft/dist/index.js', 41) },
+        { id: 5, callFrame: frame('copy', 'file:///repo/packages/transport-memory/dist/index.js', 9) },
+        { id: 6, callFrame: frame('parse', 'file:///repo/packages/server/node_modules/zod/index.js', 3) },
+      ],
+      startTime: 0,
+      endTime: 2_000_000,
+      // 10 samples: 4 idle, 2 in the collector, 2 propose, 1 copy, 1 in zod (a dependency of the server, not the server).
+      samples: [2, 2, 2, 2, 3, 3, 4, 4, 5, 6],
+      timeDeltas: Array(10).fill(200_000),
+    };
+    const file = join(scratch, 'CPU.20260101.120000.4242.0.001.cpuprofile');
+    writeFileSync(file, JSON.stringify(profile));
+    const json = run(['--json', '--top', '2', file]);
+    expect(json.status, json.stderr).toBe(0);
+    const summary = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ file, samples: 10, omitted: 0, seconds: 2, busy: 0.6, idle: 0.4, gc: 0.2, program: 0, javascript: 0.4 });
+    expect(summary.places).toEqual([
+      { place: '@greenraft/raft', share: 0.2, ofBusy: 2 / 6 },
+      { place: '@greenraft/transport-memory', share: 0.1, ofBusy: 1 / 6 },
+      { place: 'zod', share: 0.1, ofBusy: 1 / 6 },
+    ]);
+    expect(summary.functions).toEqual([
+      { name: 'propose', place: '@greenraft/raft', line: 42, samples: 2, share: 0.2, ofBusy: 2 / 6 },
+      { name: 'copy', place: '@greenraft/transport-memory', line: 10, samples: 1, share: 0.1, ofBusy: 1 / 6 },
+    ]);
+    const text = run([scratch]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`${file}: process 4242, 10 samples over 2.0 s\n`);
+    expect(text.stdout).toMatch(/busy\s+60\.0 %\s+idle\s+40\.0 %\s+garbage collector\s+20\.0 %/);
+    expect(text.stdout).toMatch(/20\.0 %\s+33\.3 %\s+propose {2}@greenraft\/raft:42/);
+    // Leaving out what ran inside propose: its own samples and those of what it called, nothing else.
+    const nested = join(mkdtempSync(join(scratch, 'nested-')), 'nested.cpuprofile');
+    const calls = { ...profile, nodes: profile.nodes.map((node) => (node.id === 4 ? { ...node, children: [7] } : node)) };
+    calls.nodes.push({ id: 7, callFrame: frame('track', 'file:///repo/packages/raft/dist/index.js', 50) });
+    writeFileSync(nested, JSON.stringify({ ...calls, samples: [2, 2, 2, 2, 3, 3, 4, 7, 5, 6] }));
+    const without = JSON.parse(run(['--json', '--without', 'propose', nested]).stdout) as Record<string, unknown>;
+    expect(without).toMatchObject({ samples: 8, omitted: 2, busy: 0.5, idle: 0.5, gc: 0.25 });
+    expect((without.functions as { name: string }[]).map((entry) => entry.name)).toEqual(['copy', 'parse']);
+    expect(run(['--without', 'propose', nested]).stdout).toContain('8 samples over 2.0 s (2 more left out)');
+    const none = run([join(scratch, 'absent.cpuprofile')]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^cpu-profile: /);
+  });
+
+  it('reads what node --cpu-prof writes', () => {
+    const dir = mkdtempSync(join(scratch, 'prof-'));
+    const busy = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', 'function spin(){let x=0;const end=Date.now()+300;while(Date.now()<end)x+=Math.sqrt(x+1);return x}spin()'], { timeout: 30_000 });
+    expect(busy.status).toBe(0);
+    const out = run(['--json', dir]);
+    expect(out.status, out.stderr).toBe(0);
+    const summary = JSON.parse(out.stdout) as { samples: number; busy: number; functions: { name: string }[] };
+    expect(summary.samples).toBeGreaterThan(20);
+    expect(summary.busy).toBeGreaterThan(0.5);
+    expect(summary.functions.map((entry) => entry.name)).toContain('spin');
+  });
+});
+
+describe('the profiling lines of docs/benchmarks.md', () => {
+  const root = repositoryRoot()!;
+  const lines = readFileSync(join(root, 'docs', 'benchmarks.md'), 'utf8')
+    .split('\n')
+    .filter((line) => /^node (--cpu-prof|apps\/cli\/bench\/cpu-profile\.mjs)/.test(line));
+  /** A shell line's words: spaces split, single quotes group. */
+  const words = (line: string) => [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]!);
+
+  it('profile a suite with the options the command takes, and read the folders they write', () => {
+    const profiles = lines.filter((line) => line.startsWith('node --cpu-prof'));
+    const readers = lines.filter((line) => line.includes('cpu-profile.mjs'));
+    expect(profiles.length).toBeGreaterThanOrEqual(2);
+    expect(readers).toHaveLength(profiles.length);
+    for (const [i, line] of profiles.entries()) {
+      const argv = words(line);
+      const at = argv.indexOf('apps/cli/dist/bin.js');
+      expect(argv[at + 1], line).toBe('bench');
+      const parsed = parseCommandLine(benchSpec, argv.slice(at + 2));
+      if (parsed === 'help') throw new Error(`${line}: parsed as a request for help`);
+      expect(parsed.options.only, line).toBeDefined();
+      expect(parsed.options.seconds, line).toBe(5);
+      const dir = /--cpu-prof-dir=(\S+)/.exec(line)?.[1];
+      expect(readers[i], line).toMatch(new RegExp(`${dir}$`));
+    }
+  });
+
+  it('read profiles as documented, leaving out functions the bench has', () => {
+    const limits = readFileSync(join(root, 'apps', 'cli', 'src', 'bench', 'limits.ts'), 'utf8');
+    const profile = { nodes: [{ id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0, columnNumber: 0, scriptId: '0' } }], startTime: 0, endTime: 1, samples: [1], timeDeltas: [1] };
+    const dir = mkdtempSync(join(scratch, 'documented-'));
+    writeFileSync(join(dir, 'CPU.1.2.3.0.001.cpuprofile'), JSON.stringify(profile));
+    for (const line of lines.filter((text) => text.includes('cpu-profile.mjs'))) {
+      const argv = words(line).slice(1);
+      const without = argv[argv.indexOf('--without') + 1];
+      if (argv.includes('--without')) for (const name of without!.split(',')) expect(limits, `${line}: ${name}`).toContain(`function ${name}(`);
+      const ran = spawnSync(process.execPath, [join(root, argv[0]!), ...argv.slice(1, -1), dir], { encoding: 'utf8', timeout: 30_000 });
+      expect(ran.status, `${line}: ${ran.stderr}`).toBe(0);
+      expect(ran.stdout).toContain('1 samples');
+    }
+  });
 });

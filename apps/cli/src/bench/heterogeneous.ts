@@ -15,7 +15,7 @@
 import { type NodeId, seededRandom } from '@greenraft/consensus';
 import { PAPER_RENEWABLE_NODES, PAPER_TABLE_1_ROUND } from '@greenraft/simulation';
 import { type LatencyScoringInit, type NodeScoreInput, latencyScoring, measuredScoreInputs, paperScoring } from '@greenraft/weighted-raft';
-import { type RaftSuiteInit, errorNote, nodeIds, writeLoad } from './memory.js';
+import { type RaftSuiteInit, errorNote, nodeIds, wanted, writeLoad } from './memory.js';
 import { type MemoryCluster, type MemoryClusterInit, asWeighted, startMemoryCluster } from './memory-cluster.js';
 import { type BenchResult, machine, result, type SuiteReport } from './report.js';
 import { LatencySamples } from './stats.js';
@@ -144,25 +144,34 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
     const lowFailures = Math.max(1, Math.floor(nodes / 5));
     const spread = `access latency ${Math.min(...access.values())}–${Math.max(...access.values())} ms`;
 
-    init.log(`heterogeneous: ${nodes} nodes, classic, each of ${leaders.length} leaders in turn`);
-    const classic = await withCluster({ voters: ids, policy: 'classic', latencyMs }, async (cluster) => {
-      const measured = emptyMeasure();
-      for (const leader of leaders) {
-        await cluster.moveLeader(leader);
-        await measureOnLeader(cluster, perLeader, measured);
-      }
-      return measured;
-    });
+    const classicName = `${nodes} nodes classic`;
+    const paperName = `${nodes} nodes weighted, paper scoring`;
 
-    init.log(`heterogeneous: ${nodes} nodes, weighted, paper scoring`);
-    const paper = await withCluster(
-      { voters: ids, policy: 'weighted', latencyMs, tickMs: WEIGHTED_TICK_MS, weighted: { weights: { inputs: paperInputs(nodes) }, scoring: paperScoring() } },
-      async (cluster) => {
+    let classic: Measured | undefined;
+    if (wanted(init, classicName)) {
+      init.log(`heterogeneous: ${nodes} nodes, classic, each of ${leaders.length} leaders in turn`);
+      classic = await withCluster({ voters: ids, policy: 'classic', latencyMs }, async (cluster) => {
         const measured = emptyMeasure();
-        await measureOnLeader(cluster, perLeader * leaders.length, measured);
+        for (const leader of leaders) {
+          await cluster.moveLeader(leader);
+          await measureOnLeader(cluster, perLeader, measured);
+        }
         return measured;
-      },
-    );
+      });
+    }
+
+    let paper: Measured | undefined;
+    if (wanted(init, paperName)) {
+      init.log(`heterogeneous: ${nodes} nodes, weighted, paper scoring`);
+      paper = await withCluster(
+        { voters: ids, policy: 'weighted', latencyMs, tickMs: WEIGHTED_TICK_MS, weighted: { weights: { inputs: paperInputs(nodes) }, scoring: paperScoring() } },
+        async (cluster) => {
+          const measured = emptyMeasure();
+          await measureOnLeader(cluster, perLeader * leaders.length, measured);
+          return measured;
+        },
+      );
+    }
 
     const latencyRuns: [string, LatencyScoringInit, number | undefined][] = [
       [`latency scoring, defaults (any ${Math.floor((nodes - 1) / 2)} may fail)`, {}, undefined],
@@ -170,6 +179,7 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
     ];
     const latency: [string, Measured][] = [];
     for (const [label, scoringInit, tolerateFailures] of latencyRuns) {
+      if (!wanted(init, `${nodes} nodes weighted, ${label}`)) continue;
       init.log(`heterogeneous: ${nodes} nodes, weighted, ${label}, each of ${leaders.length} leaders in turn`);
       const measured = await withCluster(
         {
@@ -201,24 +211,35 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
       latency.push([label, measured]);
     }
 
-    const classicP50 = classic.samples.quantile(0.5);
+    const classicP50 = classic?.samples.quantile(0.5);
+    // The closed loop's ceiling on these links: each client commits at most once per injected round trip.
+    const throughputLimit = (CONCURRENCY * 1000) / limit;
     const row = (name: string, policy: 'classic' | 'weighted', measured: Measured, extra: string) => {
       const p50 = measured.samples.quantile(0.5);
+      const opsPerSec = measured.ops / Math.max(1e-9, measured.seconds);
       return result({
         name: `${nodes} nodes ${name}`,
         nodes,
         policy,
         concurrency: CONCURRENCY,
-        opsPerSec: measured.ops / Math.max(1e-9, measured.seconds),
+        opsPerSec,
         p50Ms: p50,
         p99Ms: measured.samples.quantile(0.99),
-        ratio: { latency: p50 / limit, latencyLimitMs: limit, p50ToClassic: policy === 'weighted' ? p50 / classicP50 : undefined },
+        ratio: {
+          latency: p50 / limit,
+          latencyLimitMs: limit,
+          throughput: opsPerSec / throughputLimit,
+          throughputLimit,
+          p50ToClassic: policy === 'weighted' && classicP50 !== undefined ? p50 / classicP50 : undefined,
+        },
         note: [extra, ...new Set(measured.errors)].join('; '),
       });
     };
-    rows.push(row('classic', 'classic', classic, `${spread}; pooled over leaders ${leaders.join(', ')}`));
-    const paperLeader = paper.leaders[0]!;
-    rows.push(row('weighted, paper scoring', 'weighted', paper, `led by ${paperLeader} (access ${access.get(paperLeader)} ms), the heaviest by the market`));
+    if (classic !== undefined) rows.push(row('classic', 'classic', classic, `${spread}; pooled over leaders ${leaders.join(', ')}`));
+    if (paper !== undefined) {
+      const paperLeader = paper.leaders[0]!;
+      rows.push(row('weighted, paper scoring', 'weighted', paper, `led by ${paperLeader} (access ${access.get(paperLeader)} ms), the heaviest by the market`));
+    }
     for (const [label, measured] of latency) rows.push(row(`weighted, ${label}`, 'weighted', measured, `pooled over leaders ${leaders.join(', ')}`));
   }
   return { suite: 'heterogeneous', machine: machine(), results: rows };

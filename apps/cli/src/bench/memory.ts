@@ -19,12 +19,20 @@ export interface RaftSuiteInit {
   readonly limits: Limits;
   /** Progress lines (on stderr). */
   readonly log: (line: string) => void;
+  /** Measure only the rows whose name contains this text (to profile one configuration). @default every row */
+  readonly only?: string;
+}
+
+/** Whether the suite measures the row `name`: every row, unless `--only` names some. */
+export function wanted(init: Pick<RaftSuiteInit, 'only'>, name: string): boolean {
+  return init.only === undefined || name.includes(init.only);
 }
 
 /** Concurrencies of the `memory` suite. */
 export const MEMORY_CONCURRENCIES = [1, 64, 1024] as const;
 const MEMORY_SIZES = [3, 5] as const;
 const POLICIES = ['classic', 'weighted'] as const;
+type Policy = (typeof POLICIES)[number];
 
 /** Node ids `n1` … `nN`. */
 export function nodeIds(count: number, prefix = 'n'): string[] {
@@ -71,29 +79,35 @@ const ROUNDS = 4;
 export async function memorySuite(init: RaftSuiteInit): Promise<SuiteReport> {
   const rows: BenchResult[] = [];
   for (const nodes of MEMORY_SIZES) {
+    const name = (policy: Policy, concurrency: number) => `memory ${nodes} nodes ${policy} c${concurrency}`;
+    const policies = POLICIES.filter((policy) => MEMORY_CONCURRENCIES.some((concurrency) => wanted(init, name(policy, concurrency))));
+    if (policies.length === 0) continue;
     // Both clusters run side by side (an idle one only ticks); each concurrency alternates between them.
-    const clusters = new Map<(typeof POLICIES)[number], MemoryCluster>();
+    const clusters = new Map<Policy, MemoryCluster>();
     try {
-      for (const policy of POLICIES) clusters.set(policy, await startMemoryCluster({ voters: nodeIds(nodes), policy }));
-      const leaders = new Map<(typeof POLICIES)[number], ConsensusNode<number>>();
+      for (const policy of policies) clusters.set(policy, await startMemoryCluster({ voters: nodeIds(nodes), policy }));
+      const leaders = new Map<Policy, ConsensusNode<number>>();
       for (const [policy, cluster] of clusters) leaders.set(policy, await cluster.leader());
       for (const concurrency of MEMORY_CONCURRENCIES) {
-        init.log(`memory: ${nodes} nodes, classic and weighted in turn, concurrency ${concurrency}`);
-        const pooled = new Map(POLICIES.map((policy) => [policy, emptyPool()]));
+        const measured = policies.filter((policy) => wanted(init, name(policy, concurrency)));
+        if (measured.length === 0) continue;
+        init.log(`memory: ${nodes} nodes, ${measured.join(' and ')}${measured.length > 1 ? ' in turn' : ''}, concurrency ${concurrency}`);
+        const pooled = new Map(measured.map((policy) => [policy, emptyPool()]));
         for (let round = 0; round < ROUNDS; round++) {
-          for (const policy of POLICIES) {
+          for (const policy of measured) {
             const load = await writeLoad(clusters.get(policy)!, leaders.get(policy)!, concurrency, init.seconds / ROUNDS);
             addToPool(pooled.get(policy)!, load);
           }
         }
-        const classicOps = pooled.get('classic')!.ops / pooled.get('classic')!.seconds;
-        for (const policy of POLICIES) {
+        const classic = pooled.get('classic');
+        const classicOps = classic === undefined ? undefined : classic.ops / classic.seconds;
+        for (const policy of measured) {
           const pool = pooled.get(policy)!;
           const opsPerSec = pool.ops / pool.seconds;
           const p50 = pool.latencies.quantile(0.5);
           rows.push(
             result({
-              name: `memory ${nodes} nodes ${policy} c${concurrency}`,
+              name: name(policy, concurrency),
               nodes,
               policy,
               concurrency,
@@ -106,7 +120,7 @@ export async function memorySuite(init: RaftSuiteInit): Promise<SuiteReport> {
                 latencyLimitMs: init.limits.memoryRttMs,
                 throughput: init.limits.applyPerSec === undefined ? undefined : opsPerSec / init.limits.applyPerSec,
                 throughputLimit: init.limits.applyPerSec,
-                weightedToClassic: policy === 'weighted' ? opsPerSec / classicOps : undefined,
+                weightedToClassic: policy === 'weighted' && classicOps !== undefined ? opsPerSec / classicOps : undefined,
               },
               note: [`cpu ${(pool.cpuUs / Math.max(1, pool.ops)).toFixed(1)} µs/write`, ...pool.errors].join('; '),
             }),

@@ -1,9 +1,10 @@
 /**
  * What `greenraft bench` prints: one report per suite, `{"suite":…,"machine":{"cpus":…,"node":…},
- * "results":[…]}`, as a text table or one JSON object per line. Every result carries the fields
- * every suite shares (name, nodes, policy, concurrency, ops/s, p50, p99, ratios to the limits);
- * the figures only some suites measure (p999, messages per commit, fsyncs/s, bytes per op, peak
- * RSS) are optional fields beside them.
+ * "results":[…]}`, as a text table or one JSON object per line (the machine also carries its load
+ * average when the suite ended). Every result carries the fields every suite shares (name, nodes,
+ * policy, concurrency, ops/s, p50, p99, ratios to the limits); the figures only some suites
+ * measure (p999, messages per commit, fsyncs/s, bytes per op, peak RSS, in all and by node) are
+ * optional fields beside them.
  */
 import { availableParallelism, loadavg } from 'node:os';
 
@@ -38,8 +39,10 @@ export interface BenchResult {
   readonly fsyncsPerSec?: number;
   /** Bytes sent between peers per write, summed over the nodes (cluster). */
   readonly bytesPerOp?: number;
-  /** The largest resident set size of any node process, in MB (cluster). */
+  /** The largest peak resident set size (VmHWM) of any node process so far, in MB (cluster). */
   readonly peakRssMb?: number;
+  /** Each node process's peak resident set size (VmHWM) so far, in MB, by node id: the high-water mark after this row's load (cluster). */
+  readonly peakRssMbByNode?: Readonly<Record<string, number>>;
   /** A note the table prints beside the row: what bounds it, what is left out. */
   readonly note?: string;
 }
@@ -47,19 +50,25 @@ export interface BenchResult {
 /** One suite's output: exactly the shape `--json` prints and `--out` keeps. */
 export interface SuiteReport {
   readonly suite: SuiteName;
-  readonly machine: { readonly cpus: number; readonly node: string };
+  /** The machine, and its load average (1 and 5 minutes) when the suite ended: the figures depend on it. */
+  readonly machine: { readonly cpus: number; readonly node: string; readonly loadAverage?: readonly [number, number] };
   readonly results: readonly BenchResult[];
 }
 
 /** The machine the figures were measured on. */
 export function machine(): SuiteReport['machine'] {
-  return { cpus: availableParallelism(), node: process.version };
+  const [one, five] = loadavg();
+  return { cpus: availableParallelism(), node: process.version, loadAverage: [round(one!, 2), round(five!, 2)] };
 }
 
 /** A result with every shared field, the optional ones only when measured. */
 export function result(fields: Omit<BenchResult, 'ratio'> & { ratio?: Record<string, number | undefined> }): BenchResult {
   const ratio: Record<string, number> = {};
-  for (const [key, value] of Object.entries(fields.ratio ?? {})) if (value !== undefined && Number.isFinite(value)) ratio[key] = round(value, 3);
+  for (const [key, value] of Object.entries(fields.ratio ?? {})) {
+    if (value === undefined || !Number.isFinite(value)) continue;
+    // Rates whole; ratios and the latency limits to 4 significant digits (a 0.075 µs limit keeps its figures).
+    ratio[key] = key.endsWith('Limit') ? Math.round(value) : significant(value, 4);
+  }
   const out: Record<string, unknown> = {
     name: fields.name,
     nodes: fields.nodes,
@@ -75,7 +84,20 @@ export function result(fields: Omit<BenchResult, 'ratio'> & { ratio?: Record<str
     if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) continue;
     out[key] = key === 'p999Ms' ? roundMs(value as number) : typeof value === 'number' ? round(value, 1) : value;
   }
+  const byNode = fields.peakRssMbByNode;
+  if (byNode !== undefined && Object.keys(byNode).length > 0) {
+    const kept: Record<string, number> = {};
+    for (const [id, mb] of Object.entries(byNode)) if (Number.isFinite(mb)) kept[id] = round(mb, 1);
+    // After the scalar figures and before the note, so the note stays last.
+    const { note, ...rest } = out;
+    return { ...rest, peakRssMbByNode: kept, ...(note === undefined ? {} : { note }) } as unknown as BenchResult;
+  }
   return out as unknown as BenchResult;
+}
+
+/** `value` to `digits` significant digits: a ratio of 0.00042 keeps its figures, as one of 1258.3 does. */
+function significant(value: number, digits: number): number {
+  return value === 0 ? 0 : Number(value.toPrecision(digits));
 }
 
 function round(value: number, digits: number): number {
@@ -93,8 +115,14 @@ export function formatNumber(value: number | null | undefined, kind: 'ops' | 'ms
   if (value === null || value === undefined || !Number.isFinite(value)) return '-';
   if (kind === 'ops') return Math.round(value).toLocaleString('en');
   if (kind === 'ms') return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value.toFixed(3);
-  if (kind === 'ratio') return `${value >= 10 ? value.toFixed(1) : value >= 0.1 ? value.toFixed(2) : value.toPrecision(2)}×`;
+  // Two significant digits at least: 0.00042× stays 0.00042×, never 0.0×.
+  if (kind === 'ratio') return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value === 0 ? '0' : trimExponent(value.toPrecision(2))}×`;
   return Math.abs(value) >= 1000 ? Math.round(value).toLocaleString('en') : String(round(value, 1));
+}
+
+/** `toPrecision`'s exponent form (below 10⁻⁶) written out as a plain decimal. */
+function trimExponent(text: string): string {
+  return /e/.test(text) ? Number(text).toFixed(20).replace(/0+$/, '') : text;
 }
 
 /** The ratios a table prints, in this order, with their column titles. */
@@ -129,7 +157,9 @@ function columnsOf(report: SuiteReport): Column[] {
   if (optional('messagesPerCommit')) columns.push({ title: 'msgs/commit', cell: (row) => formatNumber(row.messagesPerCommit) });
   if (optional('fsyncsPerSec')) columns.push({ title: 'fsyncs/s', cell: (row) => formatNumber(row.fsyncsPerSec, 'ops') });
   if (optional('bytesPerOp')) columns.push({ title: 'B/op', cell: (row) => formatNumber(row.bytesPerOp, 'ops') });
-  if (optional('peakRssMb')) columns.push({ title: 'RSS MB', cell: (row) => formatNumber(row.peakRssMb) });
+  if (optional('peakRssMbByNode')) {
+    columns.push({ title: 'peak RSS MB by node', cell: (row) => (row.peakRssMbByNode === undefined ? '-' : Object.entries(row.peakRssMbByNode).map(([id, mb]) => `${id} ${mb.toFixed(0)}`).join(', ')), left: true });
+  } else if (optional('peakRssMb')) columns.push({ title: 'RSS MB', cell: (row) => formatNumber(row.peakRssMb) });
   for (const [key, title] of ratioColumns) columns.push({ title, cell: (row) => formatNumber(row.ratio[key], 'ratio') });
   if (optional('note')) columns.push({ title: 'note', cell: (row) => row.note ?? '', left: true });
   return columns;
@@ -144,9 +174,10 @@ export interface FormatInit {
 /** The line above a report's table: the suite and the machine, with its load when it ran. */
 function headerOf(report: SuiteReport, init: FormatInit): string {
   const head = `suite ${report.suite}: ${report.machine.cpus} CPUs, Node.js ${report.machine.node}`;
-  if (init.kept === true) return `${head} (kept results)`;
-  const [one, five] = loadavg();
-  return `${head}, load average ${one!.toFixed(1)} / ${five!.toFixed(1)} (1 / 5 min)`;
+  // The load the report holds (when its suite ended); a report from before it was kept has none.
+  const [one, five] = report.machine.loadAverage ?? (init.kept === true ? [] : loadavg());
+  const load = one === undefined || five === undefined ? '' : `, load average ${one.toFixed(1)} / ${five.toFixed(1)} (1 / 5 min)`;
+  return `${head}${load}${init.kept === true ? ' (kept results)' : ''}`;
 }
 
 /** A suite's report as a text table with a header line. */

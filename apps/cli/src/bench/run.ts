@@ -19,6 +19,8 @@ export interface RunSuitesInit {
   readonly dataDir: string;
   /** Progress lines. */
   readonly log: (line: string) => void;
+  /** Measure only the Raft rows whose name contains this text (the limits are always measured). @default every row */
+  readonly only?: string;
   /** Called with each suite's report as soon as it is done (the limits first). */
   readonly onReport: (report: SuiteReport) => void;
 }
@@ -30,7 +32,7 @@ export async function runSuites(init: RunSuitesInit): Promise<SuiteReport[]> {
   const { limits, report } = await measureLimits({ needs, seconds: init.seconds, dataDir: init.dataDir, log: init.log });
   const reports: SuiteReport[] = [report];
   init.onReport(report);
-  const suiteInit = { seconds: init.seconds, limits, log: init.log };
+  const suiteInit = { seconds: init.seconds, limits, log: init.log, ...(init.only === undefined ? {} : { only: init.only }) };
   for (const suite of SUITES) {
     if (suite === 'limits' || !init.suites.includes(suite)) continue;
     let done: SuiteReport;

@@ -69,6 +69,14 @@ export const benchSpec = commandSpec({
     chart: fileOption('draw the run as an SVG chart into FILE'),
     from: fileOption('measure nothing: print (and chart, compare) the reports kept in FILE instead of a new run'),
     dir: fileOption('where the disk limits and the cluster\u2019s data directories write (the data disk)', 'DIR'),
+    only: {
+      value: 'TEXT',
+      help: 'measure only the rows whose name contains TEXT (the limits still run): one configuration, to profile it',
+      parse: (text, flag) => {
+        if (text !== undefined && text.trim() === '') throw new InvalidArgumentError(`${flag} takes the text of a row name, e.g. 'memory 3 nodes classic c1024'`);
+        return text;
+      },
+    } satisfies OptionSpec<string | undefined>,
   },
   examples: [
     'greenraft bench --suite memory',
@@ -80,10 +88,16 @@ export const benchSpec = commandSpec({
     [
       'With --json each suite prints {"suite":…,"machine":{"cpus":…,"node":…},"results":[{"name":…,"nodes":…,',
       '"policy":"classic|weighted","concurrency":…,"opsPerSec":…,"p50Ms":…,"p99Ms":…,"ratio":{…}}]} on one line',
-      '(limits have "policy": null); some results also carry p999Ms, messagesPerCommit, fsyncsPerSec,',
-      'bytesPerOp, peakRssMb and a note. With --compare and --json, a last line',
-      '{"compare":FILE,"rows":[…],"missing":[…]} holds the changes.',
+      '(limits have "policy": null; "machine" also holds the "loadAverage" when the suite ended); some',
+      'results also carry p999Ms, messagesPerCommit, fsyncsPerSec, bytesPerOp, peakRssMb (the largest',
+      'node), peakRssMbByNode ({"n1":MB,…}, each node\u2019s VmHWM after the row\u2019s load) and a note. With',
+      '--compare and --json, a last line {"compare":FILE,"rows":[…],"missing":[…]} holds the changes.',
       'The figures depend on the machine and on what else runs on it: a busy machine gives lower ones.',
+    ].join('\n'),
+    [
+      'To profile one configuration: node --cpu-prof --cpu-prof-dir=DIR dist/bin.js bench --suite memory',
+      "--only 'memory 3 nodes classic c1024' --seconds 5 (the cluster suite's node and client processes get",
+      'the same profiler flags); apps/cli/bench/cpu-profile.mjs in the repository reads the profiles.',
     ].join('\n'),
   ],
   exitStatus: '0 measured, 2 bad arguments or a file that cannot be read or written.',
@@ -116,11 +130,16 @@ export async function runBench({ options }: ParsedCommandLine<typeof benchSpec.o
       suites: options.suite,
       seconds: options.seconds,
       dataDir: options.dir ?? tmpdir(),
+      ...(options.only === undefined ? {} : { only: options.only }),
       log: (line) => {
         if (!options.json) printError(line);
       },
       onReport: show,
     });
+    const raft = options.suite.filter((suite) => suite !== 'limits');
+    if (options.only !== undefined && raft.length > 0 && reports.every((report) => report.suite === 'limits' || report.results.length === 0)) {
+      printError(`greenraft bench: --only '${options.only}' is in the name of no row of the ${raft.join(', ')} suite${raft.length > 1 ? 's' : ''}; only the limits were measured`);
+    }
   }
   try {
     if (options.out !== undefined) await writeOutput(options.out, formatResultsFile(reports), '--out');
