@@ -18,6 +18,8 @@ export interface OptionSpec<Value> {
   readonly help: string;
   /** The default as the help prints it; absent when there is none. */
   readonly defaultText?: string;
+  /** The command needs it: the synopsis shows it without brackets. Its `parse` (or the command) refuses its absence. */
+  readonly required?: boolean;
   /**
    * Turns what the command line gave into the value: the text after the flag, `undefined` when
    * the option is absent, and for a flag without a value `''` when present. Throws
@@ -143,7 +145,10 @@ export function formatHelp(spec: CommandSpec): string {
   const optionEntries = Object.entries(spec.options);
   const synopsis = [
     `greenraft ${spec.name}`,
-    ...optionEntries.map(([key, option]) => `[--${flagName(key)}${option.value === undefined ? '' : ` ${option.value}`}]`),
+    ...optionEntries.map(([key, option]) => {
+      const flag = `--${flagName(key)}${option.value === undefined ? '' : ` ${option.value}`}`;
+      return option.required === true ? flag : `[${flag}]`;
+    }),
     ...(spec.positionals ?? []).map((positional) => positional.name),
   ];
   const usage = wrap(synopsis, 'usage: ', 100);

@@ -27,6 +27,23 @@ describe('one argument table for every command', () => {
     expect(bare.stdout).toBe(stdout);
   });
 
+  it('shows a required option without brackets in the synopsis, and an optional one in brackets', async () => {
+    const paper = await capture(() => runCli(['paper', '--help']));
+    expect(paper.stdout).toMatch(/^usage: greenraft paper --out DIR \[/);
+    const node = await capture(() => runCli(['node', '--help']));
+    expect(node.stdout).toMatch(/^usage: greenraft node --config FILE/);
+    const required = COMMANDS.flatMap((command) => Object.entries(command.spec.options).filter(([, option]) => option.required === true).map(([key]) => `${command.spec.name} --${flagName(key)}`));
+    expect(required).toEqual(expect.arrayContaining(['paper --out', 'node --config', 'dashboard --endpoints', 'restore --snapshot', 'lincheck --format', 'kv cas --to']));
+    for (const command of COMMANDS) {
+      const usageLines = formatHelp(command.spec).split('\n\n')[0]!;
+      for (const [key, option] of Object.entries(command.spec.options)) {
+        const flag = `--${flagName(key)}${option.value === undefined ? '' : ` ${option.value}`}`;
+        expect(usageLines, `${command.spec.name} ${flag}`).toContain(option.required === true ? ` ${flag}` : `[${flag}]`);
+        if (option.required === true) expect(usageLines).not.toContain(`[${flag}]`);
+      }
+    }
+  });
+
   it('lists a group of sub-commands with their summaries in one column after the longest name', async () => {
     const group = COMMANDS.filter((command) => command.spec.name.startsWith('admin '));
     expect(group.length).toBeGreaterThan(1);

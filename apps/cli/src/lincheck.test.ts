@@ -98,7 +98,7 @@ describe('greenraft lincheck', () => {
   it('prints its usage with --help', () => {
     const run = lincheck('--help');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^usage: greenraft lincheck \[--format jepsen-etcd\|kv\] \[--json\] \[--timeout MS\] FILE\n/);
+    expect(run.stdout).toMatch(/^usage: greenraft lincheck --format jepsen-etcd\|kv \[--json\] \[--timeout MS\] FILE\n/);
     expect(run.stdout).toContain('exit status: 0 linearizable, 1 not linearizable, 2 bad arguments or input, 3 timed out.');
   });
 });

@@ -10,6 +10,7 @@ const EXIT_STATUS = '0 done, 2 bad arguments, no node reachable, a change refuse
 function requiredUrl(help: string): OptionSpec<string | undefined> {
   return {
     value: 'URL',
+    required: true,
     help: `${help} (required)`,
     parse: (text, flag) => {
       if (text !== undefined && !URL.canParse(text)) throw new InvalidArgumentError(`${flag} takes a URL, not '${text}'`);

@@ -15,6 +15,7 @@ import { dashboardPage } from '../supervisor/page.js';
 function endpointsOption(): OptionSpec<string[]> {
   return {
     value: 'URLS',
+    required: true,
     help: 'the client URLs of the nodes, comma-separated (http:// or https://, as cluster start prints them)',
     parse: (text, flag) => {
       if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);

@@ -168,7 +168,7 @@ export const kvCasSpec = commandSpec({
     ...writeOptions,
     from: optionalText({ value: 'VALUE', help: 'the value KEY must have (or give --absent)' }),
     absent: booleanOption({ help: 'swap only if KEY is absent' }),
-    to: optionalText({ value: 'VALUE', help: 'the new value (required)' }),
+    to: { ...optionalText({ value: 'VALUE', help: 'the new value (required)' }), required: true },
   },
   positionals: [{ name: 'KEY', help: 'the key' }],
   examples: ['greenraft kv cas meter-7 --from 12.5 --to 13.0', 'greenraft kv cas lock-settlement --absent --to n1 --json'],

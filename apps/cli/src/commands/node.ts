@@ -13,6 +13,7 @@ import { printError } from '../io.js';
 export function requiredText(init: { value: string; help: string }): OptionSpec<string> {
   return {
     value: init.value,
+    required: true,
     help: init.help,
     parse: (text, flag) => {
       if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);

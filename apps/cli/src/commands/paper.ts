@@ -14,6 +14,7 @@ import { type WrittenFiles, writeReproduction } from '../paper/write.js';
 
 const outOption: OptionSpec<string> = {
   value: 'DIR',
+  required: true,
   help: 'the directory to write into (created if need be); required',
   parse: (text, flag) => {
     if (text === undefined) throw new InvalidArgumentError(`${flag} is required: the directory to write the tables and figures into`);
