@@ -1,8 +1,8 @@
-// The engine's behaviour, held to recorded traces: packages/raft/testdata/trace-digests.txt keeps one
+// The engine's behaviour, held to recorded traces: packages/raft/bench/trace-digests.txt keeps one
 // digest per seed of the whole trace of a deterministic simulation run (every Ready of every core,
 // packages/raft/bench/trace-digest.mjs). A refactoring must leave them identical; a change of
 // behaviour re-records them on purpose, in the commit that makes it:
-//   node packages/raft/bench/trace-digest.mjs --seeds 100 --steps 1000 --out packages/raft/testdata/trace-digests.txt
+//   node packages/raft/bench/trace-digest.mjs --seeds 100 --steps 1000 --out packages/raft/bench/trace-digests.txt
 // (then set the header's root to "."). CI checks the first seeds; the same command with --compare
 // checks all 200 runs.
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const script = join(repo, 'packages/raft/bench/trace-digest.mjs');
-const recorded = join(repo, 'packages/raft/testdata/trace-digests.txt');
+const recorded = join(repo, 'packages/raft/bench/trace-digests.txt');
 const scratch = mkdtempSync(join(tmpdir(), 'greenraft-trace-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
