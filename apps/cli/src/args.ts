@@ -18,7 +18,7 @@ export interface OptionSpec<Value> {
   readonly help: string;
   /** The default as the help prints it; absent when there is none. */
   readonly defaultText?: string;
-  /** The command needs it: the synopsis shows it without brackets. Its `parse` (or the command) refuses its absence. */
+  /** The command needs it: the synopsis shows it without brackets. Set by {@link required}, which also refuses its absence. */
   readonly required?: boolean;
   /**
    * Turns what the command line gave into the value: the text after the flag, `undefined` when
@@ -214,6 +214,27 @@ export function millisecondsOption(init: { value: string; help: string; default:
       const value = Number(text);
       if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(value)) throw new InvalidArgumentError(`${flag} takes a number of milliseconds ≥ 0, not '${text}'`);
       return value;
+    },
+  };
+}
+
+/** An option taking any text; `undefined` when absent. */
+export function textOption(init: { value: string; help: string }): OptionSpec<string | undefined> {
+  return { value: init.value, help: init.help, parse: (text) => text };
+}
+
+/**
+ * `spec` made required: the command line must give it (else `--flag is required`, before `spec`
+ * parses anything), the synopsis shows it without brackets, and its value is never undefined.
+ */
+export function required<Value>(spec: OptionSpec<Value | undefined>): OptionSpec<Value> {
+  return {
+    ...spec,
+    required: true,
+    parse: (text, flag) => {
+      if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);
+      // Given a text, an option's parse yields its value: undefined stands only for an absent option.
+      return spec.parse(text, flag) as Value;
     },
   };
 }

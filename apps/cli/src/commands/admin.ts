@@ -1,22 +1,21 @@
 /** `greenraft admin status|add-node|remove-node|set-weights|transfer-leader`: a running cluster's membership, weights and leadership. */
 import type { ClusterStatus, JsonValue } from '@greenraft/client';
 import { InvalidArgumentError } from '@greenraft/consensus';
-import { booleanOption, commandSpec, defineCommand, integerOption, type OptionSpec } from '../args.js';
+import { booleanOption, commandSpec, defineCommand, integerOption, type OptionSpec, required } from '../args.js';
 import { print } from '../io.js';
 import { clusterOptions, withClient } from './kv.js';
 
 const EXIT_STATUS = '0 done, 2 bad arguments, no node reachable, a change refused (CONFLICT: another change is in flight), or one whose outcome is unknown.';
 
-function requiredUrl(help: string): OptionSpec<string | undefined> {
-  return {
+function requiredUrl(help: string): OptionSpec<string> {
+  return required({
     value: 'URL',
-    required: true,
     help: `${help} (required)`,
     parse: (text, flag) => {
       if (text !== undefined && !URL.canParse(text)) throw new InvalidArgumentError(`${flag} takes a URL, not '${text}'`);
       return text;
     },
-  };
+  });
 }
 
 /** A configuration as the text output prints it: `n1=3 n2=2 (learners: n4)`. */
@@ -91,8 +90,6 @@ export const adminAddNodeSpec = commandSpec({
 
 /** `greenraft admin add-node`. */
 export const adminAddNodeCommand = defineCommand(adminAddNodeSpec, ({ options, positionals }) => {
-  if (options.peerUrl === undefined) throw new InvalidArgumentError('--peer-url is required');
-  if (options.clientUrl === undefined) throw new InvalidArgumentError('--client-url is required');
   const member = { member: positionals[0]!, peerUrl: options.peerUrl, clientUrl: options.clientUrl, weight: options.weight, learner: options.learner };
   return withClient(options, async (client) => {
     const answer = await client.admin.addMember(member);

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from '@greenraft/consensus';
-import { booleanOption, commandSpec, defineCommand, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { booleanOption, commandSpec, defineCommand, type OptionSpec, type ParsedCommandLine, textOption } from '../args.js';
 import { benchChartSvg } from '../bench/chart.js';
 import { isBenchClientProcess, serveBenchClient } from '../bench/cluster-client.js';
 import { compareReports, formatComparison, readResultsFile } from '../bench/compare.js';
@@ -38,7 +38,7 @@ const secondsOption: OptionSpec<number> = {
   },
 };
 
-const fileOption = (help: string, value = 'FILE'): OptionSpec<string | undefined> => ({ value, help, parse: (text) => text });
+const fileOption = (help: string, value = 'FILE'): OptionSpec<string | undefined> => textOption({ value, help });
 
 /** The table of `greenraft bench`. */
 export const benchSpec = commandSpec({

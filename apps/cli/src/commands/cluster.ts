@@ -15,11 +15,10 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { generateParticipantKeys } from '@greenraft/power-market';
 import { parseServerConfig, type ServerConfigInput } from '@greenraft/server';
-import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, millisecondsOption, optionalIntegerOption, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, millisecondsOption, optionalIntegerOption, type OptionSpec, type ParsedCommandLine, required, textOption } from '../args.js';
 import { stablePorts } from '../chaos/nodes.js';
 import { print } from '../io.js';
 import { superviseCluster } from '../supervisor/supervisor.js';
-import { requiredText } from './node.js';
 
 /** The file `init` writes and `start` reads: the nodes of the cluster. */
 export const MANIFEST = 'cluster.json';
@@ -208,7 +207,7 @@ export const clusterInitSpec = commandSpec({
   ].join('\n'),
   options: {
     nodes: integerOption({ value: 'N', help: 'cluster size', min: 1, max: 15, default: 3 }),
-    dir: requiredText({ value: 'DIR', help: 'where to write the cluster (must not hold one already)' }),
+    dir: required(textOption({ value: 'DIR', help: 'where to write the cluster (must not hold one already)' })),
     ...sharedOptions,
   },
   examples: ['greenraft cluster init --nodes 3 --dir ./cluster', 'greenraft cluster init --nodes 5 --dir ./market --weighted --state-machine market'],
@@ -237,7 +236,7 @@ export const clusterStartSpec = commandSpec({
   name: 'cluster start',
   summary: 'run the nodes of a cluster written by cluster init, with the dashboard, until Ctrl-C',
   description: ['Runs every node of the cluster in DIR as a child process (greenraft node --config …), logs in', 'DIR/logs, their configurations with the proxies in DIR/run.', '', RUN_DESCRIPTION].join('\n'),
-  options: { dir: requiredText({ value: 'DIR', help: 'a directory written by greenraft cluster init' }), ...runOptions },
+  options: { dir: required(textOption({ value: 'DIR', help: 'a directory written by greenraft cluster init' })), ...runOptions },
   examples: ['greenraft cluster start --dir ./cluster', 'greenraft cluster start --dir ./market --round-every 3000'],
   exitStatus: '0 every node ran until stopped, 1 a node died or did not start, 2 bad arguments.',
 });

@@ -7,18 +7,17 @@
  */
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { serveDashboard } from '@greenraft/dashboard';
-import { commandSpec, defineCommand, integerOption, type OptionSpec, optionalIntegerOption, type ParsedCommandLine } from '../args.js';
+import { commandSpec, defineCommand, integerOption, type OptionSpec, optionalIntegerOption, type ParsedCommandLine, required } from '../args.js';
 import { print, printError } from '../io.js';
 import { dashboardPage } from '../supervisor/page.js';
 
 /** `--endpoints http://127.0.0.1:7101,http://127.0.0.1:7103`: the nodes' client URLs. */
 function endpointsOption(): OptionSpec<string[]> {
-  return {
+  return required({
     value: 'URLS',
-    required: true,
     help: 'the client URLs of the nodes, comma-separated (http:// or https://, as cluster start prints them)',
     parse: (text, flag) => {
-      if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);
+      if (text === undefined) return undefined;
       const urls = text
         .split(',')
         .map((url) => url.trim())
@@ -29,7 +28,7 @@ function endpointsOption(): OptionSpec<string[]> {
       }
       return [...new Set(urls.map((url) => new URL(url).origin))];
     },
-  };
+  });
 }
 
 /** The table of `greenraft dashboard`. */

@@ -11,19 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { type ClientInit, createClient, type GreenraftClient, idempotencyKeyOf, isOutcomeUnknown } from '@greenraft/client';
 import { InvalidArgumentError } from '@greenraft/consensus';
-import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { booleanOption, choiceOption, commandSpec, defineCommand, integerOption, type OptionSpec, type ParsedCommandLine, required, textOption } from '../args.js';
 import { print, printError } from '../io.js';
 
 /** Exit code of a definite "no": nothing changed, and asking again gives the same answer. */
 export const EXIT_NO = 1;
-
-function optionalText(init: { value: string; help: string }): OptionSpec<string | undefined> {
-  return {
-    value: init.value,
-    help: init.help,
-    parse: (text) => text,
-  };
-}
 
 /** The options of every command that talks to a cluster. */
 export const clusterOptions = {
@@ -40,15 +32,15 @@ export const clusterOptions = {
         .filter((url) => url !== '');
     },
   } satisfies OptionSpec<string[]>,
-  tokenFile: optionalText({ value: 'FILE', help: 'read the bearer token from FILE (or set GREENRAFT_TOKEN); never put it on the command line' }),
+  tokenFile: textOption({ value: 'FILE', help: 'read the bearer token from FILE (or set GREENRAFT_TOKEN); never put it on the command line' }),
   timeout: integerOption({ value: 'MS', help: 'give up after MS milliseconds, retries included', min: 1, max: 3_600_000, default: 10_000 }),
   json: booleanOption({ help: 'print one JSON object' }),
 } as const;
 
 /** The options of every command that writes: the identity and key that make a retry across runs safe. */
 export const writeOptions = {
-  clientId: optionalText({ value: 'ID', help: 'client id that scopes idempotency keys (default: random per run)' }),
-  idempotencyKey: optionalText({ value: 'KEY', help: 'idempotency key of the write: run again with the same --client-id and KEY to retry it safely' }),
+  clientId: textOption({ value: 'ID', help: 'client id that scopes idempotency keys (default: random per run)' }),
+  idempotencyKey: textOption({ value: 'KEY', help: 'idempotency key of the write: run again with the same --client-id and KEY to retry it safely' }),
 } as const;
 
 type ClusterValues = ParsedCommandLine<typeof clusterOptions>['options'];
@@ -166,9 +158,9 @@ export const kvCasSpec = commandSpec({
   options: {
     ...clusterOptions,
     ...writeOptions,
-    from: optionalText({ value: 'VALUE', help: 'the value KEY must have (or give --absent)' }),
+    from: textOption({ value: 'VALUE', help: 'the value KEY must have (or give --absent)' }),
     absent: booleanOption({ help: 'swap only if KEY is absent' }),
-    to: { ...optionalText({ value: 'VALUE', help: 'the new value (required)' }), required: true },
+    to: required(textOption({ value: 'VALUE', help: 'the new value (required)' })),
   },
   positionals: [{ name: 'KEY', help: 'the key' }],
   examples: ['greenraft kv cas meter-7 --from 12.5 --to 13.0', 'greenraft kv cas lock-settlement --absent --to n1 --json'],
@@ -177,7 +169,6 @@ export const kvCasSpec = commandSpec({
 
 /** `greenraft kv cas`. */
 export const kvCasCommand = defineCommand(kvCasSpec, ({ options, positionals }) => {
-  if (options.to === undefined) throw new InvalidArgumentError('--to is required');
   if ((options.from === undefined) === !options.absent) throw new InvalidArgumentError('give exactly one of --from VALUE and --absent');
   const to = options.to;
   return withClient(options, async (client) => {

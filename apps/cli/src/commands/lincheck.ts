@@ -1,6 +1,5 @@
 /** `greenraft lincheck`: checks a recorded history for linearizability. */
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError } from '@greenraft/consensus';
 import {
   type CheckResult,
   casRegisterModel,
@@ -11,7 +10,7 @@ import {
   parseJepsenEtcdLog,
   parseKvHistory,
 } from '@greenraft/linearizability';
-import { booleanOption, choiceOption, commandSpec, defineCommand, optionalIntegerOption, type ParsedCommandLine } from '../args.js';
+import { booleanOption, choiceOption, commandSpec, defineCommand, optionalIntegerOption, type ParsedCommandLine, required } from '../args.js';
 import { print, printError } from '../io.js';
 
 const FORMATS = ['jepsen-etcd', 'kv'] as const;
@@ -30,7 +29,7 @@ export const lincheckSpec = commandSpec({
     '  --format kv            EDN lines of a key-value store (get, put, append, cas)',
   ].join('\n'),
   options: {
-    format: { ...choiceOption({ help: 'how FILE is written (required)', values: FORMATS }), required: true },
+    format: required(choiceOption({ help: 'how FILE is written (required)', values: FORMATS })),
     json: booleanOption({ help: 'print one JSON object: {"linearizable":bool,"ops":n,"ms":t,...}' }),
     timeout: optionalIntegerOption({ value: 'MS', help: "give up after MS milliseconds (verdict 'unknown', exit 3)", min: 1, max: Number.MAX_SAFE_INTEGER }),
   },
@@ -91,7 +90,6 @@ function report(result: CheckResult<unknown, unknown>): Record<string, unknown> 
  * ```
  */
 export async function runLincheck({ options, positionals }: ParsedCommandLine<typeof lincheckSpec.options>): Promise<number> {
-  if (options.format === undefined) throw new InvalidArgumentError('--format is required: jepsen-etcd or kv');
   const args = { format: options.format, file: positionals[0]!, json: options.json, timeoutMs: options.timeout };
 
   let text: string;

@@ -4,23 +4,9 @@
  * in flight finish or fail with UNAVAILABLE, storage is closed); SIGHUP reloads the TLS files.
  * Started by `greenraft cluster start` (with an IPC channel), it also stops when its parent dies.
  */
-import { InvalidArgumentError } from '@greenraft/consensus';
 import { ConfigError, createServer, loadServerConfig } from '@greenraft/server';
-import { commandSpec, defineCommand, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { commandSpec, defineCommand, type ParsedCommandLine, required, textOption } from '../args.js';
 import { printError } from '../io.js';
-
-/** An option that takes a value and must be given. */
-export function requiredText(init: { value: string; help: string }): OptionSpec<string> {
-  return {
-    value: init.value,
-    required: true,
-    help: init.help,
-    parse: (text, flag) => {
-      if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);
-      return text;
-    },
-  };
-}
 
 /** The table of `greenraft node`. */
 export const nodeSpec = commandSpec({
@@ -37,7 +23,7 @@ export const nodeSpec = commandSpec({
     'The configuration format is in docs/operations.md; greenraft cluster init writes valid ones.',
   ].join('\n'),
   options: {
-    config: requiredText({ value: 'FILE', help: 'the node\u2019s configuration file (JSON)' }),
+    config: required(textOption({ value: 'FILE', help: 'the node\u2019s configuration file (JSON)' })),
   },
   examples: ['greenraft node --config ./cluster/n1.json'],
   exitStatus: '0 stopped by a signal, 1 the node failed (could not start, or a fatal storage or state machine error), 2 bad arguments or an invalid configuration.',

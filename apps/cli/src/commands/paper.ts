@@ -7,20 +7,12 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { PAPER_STUDIES, type PaperProgress, type PaperReproduction, type PaperStudy, paperReproduction } from '@greenraft/simulation';
-import { booleanOption, commandSpec, defineCommand, integerOption, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { booleanOption, commandSpec, defineCommand, integerOption, type OptionSpec, type ParsedCommandLine, required, textOption } from '../args.js';
 import { print, printError } from '../io.js';
 import { progressDisplay } from '../paper/progress.js';
 import { type WrittenFiles, writeReproduction } from '../paper/write.js';
 
-const outOption: OptionSpec<string> = {
-  value: 'DIR',
-  required: true,
-  help: 'the directory to write into (created if need be); required',
-  parse: (text, flag) => {
-    if (text === undefined) throw new InvalidArgumentError(`${flag} is required: the directory to write the tables and figures into`);
-    return text;
-  },
-};
+const outOption = required(textOption({ value: 'DIR', help: 'the directory to write the tables and figures into (created if need be); required' }));
 
 const studyOption: OptionSpec<readonly PaperStudy[]> = {
   value: 'all|none|LIST',

@@ -6,13 +6,8 @@
 import { type ClusterConfig, type Configuration, InvalidArgumentError, StorageError } from '@greenraft/consensus';
 import { loadServerConfig } from '@greenraft/server';
 import { type RestoredSnapshot, restoreSnapshot } from '@greenraft/storage-wal';
-import { booleanOption, commandSpec, defineCommand, type OptionSpec, type ParsedCommandLine } from '../args.js';
+import { booleanOption, commandSpec, defineCommand, type ParsedCommandLine, required, textOption } from '../args.js';
 import { print, printError } from '../io.js';
-import { requiredText } from './node.js';
-
-function optionalText(init: { value: string; help: string }): OptionSpec<string | undefined> {
-  return { value: init.value, help: init.help, parse: (text) => text };
-}
 
 /** The table of `greenraft restore`. */
 export const restoreSpec = commandSpec({
@@ -30,9 +25,9 @@ export const restoreSpec = commandSpec({
     'newer data survives: otherwise rebuild nodes from their peers (docs/operations.md).',
   ].join('\n'),
   options: {
-    snapshot: requiredText({ value: 'FILE', help: 'the snapshot file to restore from (required)' }),
-    config: optionalText({ value: 'FILE', help: 'the node\u2019s configuration file: restores its dataDir, for its id' }),
-    dataDir: optionalText({ value: 'DIR', help: 'the data directory to write, instead of --config' }),
+    snapshot: required(textOption({ value: 'FILE', help: 'the snapshot file to restore from (required)' })),
+    config: textOption({ value: 'FILE', help: 'the node\u2019s configuration file: restores its dataDir, for its id' }),
+    dataDir: textOption({ value: 'DIR', help: 'the data directory to write, instead of --config' }),
     json: booleanOption({ help: 'print one JSON object: {"directory","node","index","term","bytes","config"}' }),
   },
   examples: [
