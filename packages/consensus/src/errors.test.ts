@@ -71,6 +71,15 @@ describe('isGreenraftError', () => {
   });
 });
 
+describe('ProposalDroppedError', () => {
+  it('says why the proposal was dropped, "dropped" when nothing more precise is known', () => {
+    expect(new ProposalDroppedError().reason).toBe('dropped');
+    const moving = new ProposalDroppedError('leadership is being transferred to n2', { reason: 'transferring', cause: 'x' });
+    expect(moving).toMatchObject({ code: 'PROPOSAL_DROPPED', reason: 'transferring', message: 'leadership is being transferred to n2', cause: 'x' });
+    expect(Object.keys(moving)).toEqual(['code', 'name', 'reason']);
+  });
+});
+
 // The dual package hazard, for real: the ESM and the CommonJS builds loaded in one Node process.
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 

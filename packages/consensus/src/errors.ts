@@ -168,13 +168,44 @@ export class ConfigurationError extends GreenraftError<'CONFIGURATION'> {
 }
 
 /**
+ * Why a proposal was dropped ({@link ProposalDroppedError.reason}):
+ * - `overloaded`: the leader's uncommitted log is over its bound; retry later;
+ * - `transferring`: the leader is handing leadership over; retry at the new leader;
+ * - `leaving`: the leader is leaving the configuration; retry at the next leader;
+ * - `superseded`: a new leader overwrote the entry, or committed another one at its index;
+ * - `dropped`: any other reason.
+ */
+export type ProposalDropReason = 'overloaded' | 'transferring' | 'leaving' | 'superseded' | 'dropped';
+
+/** Options of {@link ProposalDroppedError}. */
+export interface ProposalDroppedErrorOptions extends GreenraftErrorOptions {
+  /** Why the proposal was dropped. @default 'dropped' */
+  reason?: ProposalDropReason;
+}
+
+/**
  * A proposal was dropped before it could commit: its leader lost leadership and the entry was
- * overwritten, or the uncommitted log is over its bound. Safe to retry.
+ * overwritten, leadership is moving, or the uncommitted log is over its bound. It is not in the
+ * log (and will not be): safe to retry. {@link ProposalDroppedError.reason} says why, so a caller
+ * can tell a leader change (retry at the next leader) from back-pressure (retry later).
+ *
+ * @example
+ * ```ts
+ * import { ProposalDroppedError } from '@greenraft/consensus';
+ *
+ * const error = new ProposalDroppedError('leadership is being transferred to n2', { reason: 'transferring' });
+ * console.log(error.code, error.reason); // PROPOSAL_DROPPED transferring
+ * ```
  */
 export class ProposalDroppedError extends GreenraftError<'PROPOSAL_DROPPED'> {
-  constructor(message = 'the proposal was dropped', options: GreenraftErrorOptions = {}) {
-    super('PROPOSAL_DROPPED', message, options);
+  /** Why the proposal was dropped. */
+  readonly reason: ProposalDropReason;
+
+  constructor(message = 'the proposal was dropped', options: ProposalDroppedErrorOptions = {}) {
+    const { reason = 'dropped', ...rest } = options;
+    super('PROPOSAL_DROPPED', message, rest);
     this.name = 'ProposalDroppedError';
+    this.reason = reason;
   }
 }
 

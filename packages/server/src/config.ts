@@ -139,6 +139,12 @@ const clientSchema = z.strictObject({
   maxConnections: z.int().min(1).max(1_000_000).default(4096),
   /** Deadline of a read or a write. */
   requestTimeoutMs: positiveMs.default(5000),
+  /**
+   * How long a read or a write that meets a leader change (no leader known, a hand-over, an
+   * election) waits for the next leader and is tried again, within its `requestTimeoutMs`,
+   * before it is answered `UNAVAILABLE`. 0 answers at once.
+   */
+  leaderWaitMs: z.int().min(0).max(3_600_000).default(2000),
   /** Deadline of a membership change (a new member catches up first). */
   adminTimeoutMs: positiveMs.default(60_000),
   /** Period of `status` events to subscribers. */

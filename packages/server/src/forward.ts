@@ -34,7 +34,12 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
+  /** A write (or a cluster change) the leader may have applied once it was sent: its outcome is unknown if the link breaks. */
+  readonly changes?: boolean;
 }
+
+/** The requests that change nothing: a link that breaks under them leaves nothing unknown. */
+const READS = new Set<ApiRequest['op']>(['get', 'market.query', 'cluster.status']);
 
 /** Options of {@link Forwarder}. */
 export interface ForwarderInit {
@@ -62,7 +67,8 @@ class LeaderLink {
     this.#socket = new WebSocket(clientWebSocketUrl(url), { perMessageDeflate: false, maxPayload: init.maxPayload, handshakeTimeout: init.timeoutMs, ...(init.ca === undefined ? {} : { ca: init.ca }) });
     this.#ready = new Promise<void>((resolve, reject) => {
       const hello = { id: 0, op: 'hello', clientId: `node:${init.nodeId}`, forwarder: init.nodeId, forwardToken: forwardToken(init.secret, init.clusterId, init.nodeId) };
-      this.#pending.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => reject(unavailable('the leader did not answer the forwarding handshake')), init.timeoutMs) });
+      // A leader that does not answer the handshake in time: the link closes, so the next request opens a new one.
+      this.#pending.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => this.close(unavailable('the leader did not answer the forwarding handshake')), init.timeoutMs) });
       this.#socket.once('open', () => this.#socket.send(JSON.stringify(hello)));
     });
     this.#ready.catch(() => undefined);
@@ -80,8 +86,11 @@ class LeaderLink {
     return this.#pending.size - (this.#pending.has(0) ? 1 : 0);
   }
 
-  /** Sends one frame (an `op` and its fields) and resolves with its result. */
-  async call(fields: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  /**
+   * Sends one frame (an `op` and its fields) and resolves with its result. `changes`: the request
+   * may change the cluster's state, so once sent its outcome is unknown if the link breaks.
+   */
+  async call(fields: Record<string, unknown>, timeoutMs: number, changes = false): Promise<unknown> {
     await this.#ready;
     if (this.#closed) throw unavailable('the connection to the leader closed');
     const id = this.#nextId++;
@@ -91,7 +100,7 @@ class LeaderLink {
         reject(new ApiError('TIMEOUT', 'the leader did not answer in time; the outcome is unknown: retry with the same idempotency key'));
         this.#maybeRetire();
       }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
+      this.#pending.set(id, { resolve, reject, timer, changes });
       this.#socket.send(JSON.stringify({ id, ...fields }));
     });
   }
@@ -128,15 +137,17 @@ class LeaderLink {
     this.#closed = true;
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(reason);
+      // A write the leader received may still commit: "changed nothing" would be a lie.
+      pending.reject(pending.changes === true ? new ApiError('TIMEOUT', `${reason.message} before it answered; the outcome is unknown: retry with the same idempotency key`) : reason);
     }
     this.#pending.clear();
     this.#socket.terminate();
   }
 }
 
+/** The link to the leader failed with nothing unknown left behind: leadership is likely moving, so the request may wait for the next leader. */
 function unavailable(message: string): ApiError {
-  return new ApiError('UNAVAILABLE', message, { retryAfterMs: 200 });
+  return new ApiError('UNAVAILABLE', message, { retryAfterMs: 200, reason: 'LEADER_CHANGING' });
 }
 
 const CODES = new Set<ApiErrorCode>(['BAD_REQUEST', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'REJECTED', 'TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
@@ -169,7 +180,7 @@ export class Forwarder {
       this.#link?.retire();
       this.#link = this.#track(new LeaderLink(leaderClientUrl, this.#init));
     }
-    return this.#link.call({ op: 'forward', clientId, request }, timeoutMs);
+    return this.#link.call({ op: 'forward', clientId, request }, timeoutMs, !READS.has(request.op));
   }
 
   /** Tells a member removed from the configuration that it was (it checks its own log before it believes it). */

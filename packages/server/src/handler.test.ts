@@ -48,7 +48,12 @@ describe('error codes and statuses', () => {
     });
     const leader = { id: 'n2', url: 'http://10.0.0.2:7101' };
     expect(apiErrorOf(new NotLeaderError('n2'), leader).toJSON()).toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: 200, leader });
+    expect(apiErrorOf(new NotLeaderError('n2'), leader).reason).toBe('NOT_LEADER');
+    expect(apiErrorOf(new NotLeaderError(undefined), undefined).toJSON()).toMatchObject({ code: 'UNAVAILABLE', message: 'no leader is known', reason: 'NO_LEADER' });
     expect(apiErrorOf(new ProposalDroppedError(), leader).code).toBe('UNAVAILABLE');
+    // A leader change is told apart from back-pressure: only the first is waited out.
+    expect(apiErrorOf(new ProposalDroppedError('moving', { reason: 'transferring' }), leader).reason).toBe('LEADER_CHANGING');
+    expect(apiErrorOf(new ProposalDroppedError('full', { reason: 'overloaded' }), leader).reason).toBe('OVERLOADED');
     expect(apiErrorOf(new StoppedError(), undefined).code).toBe('UNAVAILABLE');
     expect(apiErrorOf(new TimeoutError(), undefined).status).toBe(504);
     expect(apiErrorOf(new Error('boom'), undefined).toJSON()).toEqual({ code: 'INTERNAL', message: 'unexpected error: boom' });
@@ -133,12 +138,14 @@ describe('error codes and statuses', () => {
         gone1: { peerUrl: 'ws://127.0.0.1:9', clientUrl: 'http://127.0.0.1:9' },
         gone2: { peerUrl: 'ws://127.0.0.1:9', clientUrl: 'http://127.0.0.1:9' },
       }),
+      // Answer at once (leader-wait.test.ts covers the wait for a leader).
+      client: { leaderWaitMs: 0 },
     });
     running.push(lonely);
     await lonely.start();
     const url = lonely.addresses!.clientUrl;
     const put = await http(`${url}/v1/kv/k`, { method: 'PUT', body: 'v' });
-    expect(put).toMatchObject({ status: 503, body: { error: { code: 'UNAVAILABLE', message: 'no leader is known', retryAfterMs: 200 } } });
+    expect(put).toMatchObject({ status: 503, body: { error: { code: 'UNAVAILABLE', message: 'no leader is known', retryAfterMs: 200, reason: 'NO_LEADER' } } });
     expect(put.headers.get('retry-after')).toBe('1');
     expect((await http(`${url}/v1/kv/k`)).status).toBe(503);
     expect((await http(`${url}/readyz`)).status).toBe(503);

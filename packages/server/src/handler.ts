@@ -34,6 +34,37 @@ const encoder = new TextEncoder();
 /** How long a client should wait before retrying when no leader is known or one is being elected. */
 export const RETRY_AFTER_MS = 200;
 
+/**
+ * The `reason`s of an `UNAVAILABLE` answer that mean leadership is moving: no leader is known
+ * (`NO_LEADER`), the node asked is not the leader (`NOT_LEADER`), or the leader dropped the
+ * proposal because leadership is being handed over or a new leader superseded it
+ * (`LEADER_CHANGING`). Nothing was proposed, or what was is not in the log: a data request that
+ * fails so is tried again once a leader is known, within `client.leaderWaitMs`.
+ */
+const LEADER_MOVING = new Set(['NO_LEADER', 'NOT_LEADER', 'LEADER_CHANGING']);
+
+/** The answer when no leader is known (`leader`: the one a forwarded request was sent to, now without one). */
+export function noLeader(leader: LeaderHint | undefined, cause?: unknown): ApiError {
+  return new ApiError('UNAVAILABLE', leader === undefined ? 'no leader is known' : `not the leader; the leader is ${leader.id}`, {
+    retryAfterMs: RETRY_AFTER_MS,
+    ...(leader === undefined ? {} : { leader }),
+    reason: leader === undefined ? 'NO_LEADER' : 'NOT_LEADER',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** True for an answer that says leadership is moving (see {@link LEADER_MOVING}). */
+export function isLeaderMoving(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.code === 'UNAVAILABLE' && error.reason !== undefined && LEADER_MOVING.has(error.reason);
+}
+
+function isAborted(context: RequestContext): boolean {
+  return context.signal?.aborted === true;
+}
+
+/** The requests a leader change may hold: reads and writes, whose failures while leadership moves changed nothing. */
+const HELD_OPS = new Set<ApiRequest['op']>(['put', 'cas', 'delete', 'get', 'propose', 'market.submit', 'market.submitOwn', 'market.query']);
+
 /** Who is asking, as the protocol layer established it. */
 export interface RequestContext {
   /** The client id idempotency keys are scoped to (the bearer token's subject, `Client-Id`, or `hello`'s `clientId`). */
@@ -42,6 +73,8 @@ export interface RequestContext {
   readonly forwarded: boolean;
   /** Aborted when the client went away. */
   readonly signal?: AbortSignal;
+  /** When the request's `client.requestTimeoutMs` ends (`performance.now()` time); the handler sets it. */
+  readonly deadline?: number;
 }
 
 /** What the handler needs from its server. */
@@ -54,6 +87,8 @@ export interface HandlerHost {
   unavailable(): ApiError | undefined;
   /** The leader and its client URL, when known. */
   leaderHint(): LeaderHint | undefined;
+  /** Resolves when this node next learns of a leader, after `timeoutMs`, or when `signal` aborts, whichever comes first. */
+  nextLeader(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Every member's addresses: the configuration's peers overlaid with the members added and removed at run time. */
   directory(): ReadonlyMap<string, MemberAddresses>;
   /** Sends a request to the leader's client API and relays its answer. */
@@ -83,10 +118,13 @@ export function apiErrorOf(error: unknown, leader: LeaderHint | undefined): ApiE
   if (error instanceof ApiError) return error;
   const hint = leader === undefined ? {} : { leader };
   if (error instanceof NotLeaderError) {
-    return new ApiError('UNAVAILABLE', error.leader === undefined ? 'no leader is known' : `not the leader; the leader is ${error.leader}`, { retryAfterMs: RETRY_AFTER_MS, ...hint, cause: error });
+    return error.leader === undefined
+      ? noLeader(undefined, error)
+      : new ApiError('UNAVAILABLE', `not the leader; the leader is ${error.leader}`, { retryAfterMs: RETRY_AFTER_MS, ...hint, reason: 'NOT_LEADER', cause: error });
   }
   if (error instanceof ProposalDroppedError) {
-    return new ApiError('UNAVAILABLE', `${error.message}; retry (with the same idempotency key)`, { retryAfterMs: RETRY_AFTER_MS, ...hint, cause: error });
+    const reason = error.reason === 'overloaded' ? 'OVERLOADED' : 'LEADER_CHANGING';
+    return new ApiError('UNAVAILABLE', `${error.message}; retry (with the same idempotency key)`, { retryAfterMs: RETRY_AFTER_MS, ...hint, reason, cause: error });
   }
   if (error instanceof TimeoutError) return new ApiError('TIMEOUT', `${error.message}; the outcome is unknown: retry with the same idempotency key`, { cause: error });
   if (error instanceof StoppedError || error instanceof AbortError) {
@@ -125,6 +163,34 @@ export class ApiHandler {
    * @throws {@link ApiError} for every failure, with its code and status.
    */
   async handle(request: ApiRequest, context: RequestContext): Promise<unknown> {
+    const { requestTimeoutMs, leaderWaitMs } = this.#host.config.client;
+    const start = performance.now();
+    const deadline = context.deadline ?? start + requestTimeoutMs;
+    const timed: RequestContext = { ...context, deadline };
+    // A data request that meets a leader change waits for the next leader (as long as the
+    // leader wait and its deadline allow) and is tried again; one forwarded here is not, since the
+    // node it came from waits instead.
+    const holdUntil = context.forwarded || !HELD_OPS.has(request.op) ? start : Math.min(start + leaderWaitMs, deadline);
+    for (let pause = 25; ; pause = Math.min(2 * pause, RETRY_AFTER_MS)) {
+      try {
+        return await this.#dispatch(request, timed);
+      } catch (error) {
+        const left = holdUntil - performance.now();
+        if (!isLeaderMoving(error) || left <= 0 || isAborted(context) || this.#host.unavailable() !== undefined) throw error;
+        // The next leader, or a short pause (a stale leader hint, a hand-over that was given up).
+        await this.#host.nextLeader(Math.min(left, pause), context.signal);
+        if (isAborted(context) || (performance.now() >= holdUntil && this.#host.leaderHint() === undefined)) throw error;
+      }
+    }
+  }
+
+  /** The time left of the request's deadline, at least 1 ms. */
+  #timeLeft(context: RequestContext): number {
+    const { requestTimeoutMs } = this.#host.config.client;
+    return Math.max(1, Math.ceil((context.deadline ?? performance.now() + requestTimeoutMs) - performance.now()));
+  }
+
+  async #dispatch(request: ApiRequest, context: RequestContext): Promise<unknown> {
     const unavailable = this.#host.unavailable();
     if (unavailable !== undefined && request.op !== 'cluster.status') throw unavailable;
     switch (request.op) {
@@ -217,7 +283,7 @@ export class ApiHandler {
   }
 
   async #propose(data: Uint8Array, context: RequestContext): Promise<AppliedEntry> {
-    const options = { timeoutMs: this.#host.config.client.requestTimeoutMs, ...(context.signal === undefined ? {} : { signal: context.signal }) };
+    const options = { timeoutMs: this.#timeLeft(context), ...(context.signal === undefined ? {} : { signal: context.signal }) };
     const { result } = await this.#host.trackProposal(this.#host.node.propose(data, options));
     return result;
   }
@@ -240,12 +306,7 @@ export class ApiHandler {
       }
     }
     const leader = this.#host.leaderHint();
-    if (context.forwarded || leader === undefined || leader.id === this.#host.config.id) {
-      throw new ApiError('UNAVAILABLE', leader === undefined ? 'no leader is known' : `not the leader; the leader is ${leader.id}`, {
-        retryAfterMs: RETRY_AFTER_MS,
-        ...(leader === undefined ? {} : { leader }),
-      });
-    }
+    if (context.forwarded || leader === undefined || leader.id === this.#host.config.id) throw noLeader(leader);
     return this.#host.forward(request, context) as Promise<T>;
   }
 
@@ -276,7 +337,7 @@ export class ApiHandler {
   async #readable(level: Consistency, context: RequestContext): Promise<boolean> {
     if (level === 'stale') return true;
     const node = this.#host.node;
-    const options = { timeoutMs: this.#host.config.client.requestTimeoutMs, ...(context.signal === undefined ? {} : { signal: context.signal }) };
+    const options = { timeoutMs: this.#timeLeft(context), ...(context.signal === undefined ? {} : { signal: context.signal }) };
     if (level === 'lease') {
       if (node.status().role === 'leader') {
         if (this.#host.leaseHolds()) return true;

@@ -604,12 +604,30 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
     return url === undefined ? { id: leader } : { id: leader, url };
   }
 
+  nextLeader(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('leaderChange', onLeader);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const onLeader = ({ leader }: { readonly leader: NodeId | undefined }) => {
+        if (leader !== undefined) done();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      this.on('leaderChange', onLeader);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   async forward(request: ApiRequest, context: RequestContext): Promise<unknown> {
     const leader = this.leaderHint();
     if (leader === undefined || leader.url === undefined || this.#forwarder === undefined) {
       throw new ApiError('UNAVAILABLE', leader === undefined ? 'no leader is known' : `the leader ${leader.id}'s client URL is unknown`, {
         retryAfterMs: RETRY_AFTER_MS,
         ...(leader === undefined ? {} : { leader }),
+        reason: 'NO_LEADER',
       });
     }
     this.#metrics.forwarded.inc({ op: request.op });

@@ -143,7 +143,7 @@ describe('the supervisor of greenraft cluster', () => {
     const round = await control('runRound');
     expect(round).toMatchObject({ status: 200, body: { result: { round: 1, contracts: 2 + openTrades } } });
     expect(stderr).toMatch(new RegExp(`^round 1: ${2 + openTrades} contracts, `, 'm'));
-    // n1's ledger (read again while a weight epoch moves leadership and a read finds no leader).
+    // n1's ledger, read until it holds the settlement.
     const signed = await until(async () => {
       const answer = await getJson(`${nodeUrl('n1')}/v1/market/ledger?from=1&limit=1000`);
       const blocks = (answer.body as { blocks?: { transactions: { transaction: { type: string; signer: string } }[] }[] }).blocks;

@@ -42,6 +42,7 @@ describe('proposals', () => {
     const leader = replicating({ maxUncommittedBytes: 10 });
     leader.propose(new Uint8Array(6));
     expect(() => leader.propose(new Uint8Array(6))).toThrow(ProposalDroppedError);
+    expect(() => leader.propose(new Uint8Array(6))).toThrow(expect.objectContaining({ reason: 'overloaded' }));
     expect(leader.lastIndex).toBe(2);
     leader.step({ type: 'appendResponse', from: '2', to: '1', term: 1, success: true, index: 2, hintIndex: 0, hintTerm: 0 });
     expect(leader.commitIndex).toBe(2);
@@ -54,6 +55,7 @@ describe('proposals', () => {
     leader.transferLeadership('2');
     expect(leader.leadTransferee).toBe('2');
     expect(() => leader.propose(utf8('y'))).toThrow(ProposalDroppedError);
+    expect(() => leader.propose(utf8('y'))).toThrow(expect.objectContaining({ reason: 'transferring', message: 'leadership is being transferred to 2' }));
   });
 });
 

@@ -355,7 +355,7 @@ export class RaftCore {
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('a proposal must be a Uint8Array');
     this.checkCanPropose();
     if (this.maxUncommittedBytes > 0 && this.uncommittedBytes > 0 && this.uncommittedBytes + data.byteLength > this.maxUncommittedBytes) {
-      throw new ProposalDroppedError(`the uncommitted log is over its bound of ${this.maxUncommittedBytes} bytes`);
+      throw new ProposalDroppedError(`the uncommitted log is over its bound of ${this.maxUncommittedBytes} bytes`, { reason: 'overloaded' });
     }
     const index = this.log.lastIndex + 1;
     this.appendAsLeader([{ type: 'normal', term: this._term, index, data }]);
@@ -781,8 +781,8 @@ export class RaftCore {
 
   private checkCanPropose(): void {
     if (this._role !== 'leader') throw new NotLeaderError(this._leader);
-    if (this.transferee !== undefined) throw new ProposalDroppedError(`leadership is being transferred to ${this.transferee}`);
-    if (!this.memberIds.has(this.id)) throw new ProposalDroppedError('this leader is leaving the configuration');
+    if (this.transferee !== undefined) throw new ProposalDroppedError(`leadership is being transferred to ${this.transferee}`, { reason: 'transferring' });
+    if (!this.memberIds.has(this.id)) throw new ProposalDroppedError('this leader is leaving the configuration', { reason: 'leaving' });
   }
 
   private appendAsLeader(entries: LogEntry[]): void {

@@ -231,6 +231,7 @@ describe('RaftNode driver', () => {
     await expect(stranded).rejects.toBeInstanceOf(ProposalDroppedError);
     // Dropped when the new leader's entries truncated it, not only later when its index applied.
     await expect(stranded).rejects.toThrow(/overwritten by a new leader/);
+    await expect(stranded).rejects.toMatchObject({ code: 'PROPOSAL_DROPPED', reason: 'superseded' });
     await cluster.applied(index);
     for (const id of ids) expect(cluster.ledger(id).readings).toEqual(['committed', 'winner']);
   });

@@ -649,7 +649,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     if (entry.type !== 'normal' || entry.data.length === 0) {
       // The leader's no-op, or a configuration entry: nothing for the state machine.
       this.#appliedIndex = entry.index;
-      this.#proposals.get(entry.index)?.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`));
+      this.#proposals.get(entry.index)?.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`, { reason: 'superseded' }));
       if (entry.type === 'config') this.#settleConfigChanges(entry);
       return !this.#stopped;
     }
@@ -682,7 +682,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     const proposal = this.#proposals.get(entry.index);
     if (proposal !== undefined) {
       if (proposal.term === entry.term) proposal.operation.resolve({ index: entry.index, term: entry.term, result });
-      else proposal.operation.reject(new ProposalDroppedError(`another leader's entry (term ${entry.term}) committed at index ${entry.index}`));
+      else proposal.operation.reject(new ProposalDroppedError(`another leader's entry (term ${entry.term}) committed at index ${entry.index}`, { reason: 'superseded' }));
     }
   }
 
@@ -717,12 +717,12 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     for (let index = Math.max(from, this.#appliedIndex + 1); index <= this.#highestProposal; index++) {
       const proposal = this.#proposals.get(index);
       if (proposal !== undefined && core.termAt(index) !== proposal.term) {
-        proposal.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`));
+        proposal.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten by a new leader`, { reason: 'superseded' }));
       }
     }
     for (const change of this.#configChanges) {
       if (change.index >= from && change.index > this.#appliedIndex && core.termAt(change.index) !== change.term) {
-        change.operation.reject(new ProposalDroppedError(`the configuration entry at index ${change.index} was overwritten by a new leader`));
+        change.operation.reject(new ProposalDroppedError(`the configuration entry at index ${change.index} was overwritten by a new leader`, { reason: 'superseded' }));
       }
     }
   }
@@ -742,7 +742,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   #settleConfigChanges(entry: LogEntry & { type: 'config' }): void {
     for (const change of this.#configChanges) {
       if (entry.index === change.index && entry.term !== change.term) {
-        change.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`));
+        change.operation.reject(new ProposalDroppedError(`another leader's entry committed at index ${entry.index}`, { reason: 'superseded' }));
       } else if (entry.index >= change.index && entry.config.outgoing === undefined && configurationsEqual(entry.config.incoming, change.target)) {
         // C(new) applied: the joint phase and the leave step have both committed.
         change.operation.resolve(entry.config);
@@ -838,7 +838,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     }
     const { index, term } = proposed;
     // This node lost the index to another leader and now reuses it: the older proposal is gone.
-    this.#proposals.get(index)?.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten`));
+    this.#proposals.get(index)?.operation.reject(new ProposalDroppedError(`the entry at index ${index} was overwritten`, { reason: 'superseded' }));
     let proposal: PendingProposal<Result> | undefined;
     const operation = this.#track<ProposeResult<Result>>(() => `the proposal at index ${index}`, options, () => {
       if (this.#proposals.get(index) === proposal) this.#proposals.delete(index);

@@ -1,0 +1,115 @@
+/**
+ * `client.leaderWaitMs`: a read or a write that meets a leader change waits for the next leader
+ * and is tried again, instead of answering UNAVAILABLE during an election or a hand-over.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type HttpAnswer, baseConfig, http, startCluster, type TestCluster } from './cluster.test-utils.js';
+import type { ServerConfigInput } from './config.js';
+import { type GreenraftServer, createServer } from './server.js';
+
+const IDS = ['n1', 'n2', 'n3'];
+
+/** Three servers listening and told of each other, none started: no leader until two start. */
+async function unstarted(client: ServerConfigInput['client'] = {}): Promise<{ servers: GreenraftServer[]; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'greenraft-leader-wait-'));
+  const servers = IDS.map((id) =>
+    createServer({ ...baseConfig(dir, id, { [id]: { peerUrl: 'ws://127.0.0.1:0', clientUrl: 'http://127.0.0.1:0' } }), client: client as never }),
+  );
+  const addresses = await Promise.all(servers.map((server) => server.listen()));
+  const peers = Object.fromEntries(IDS.map((id, i) => [id, addresses[i]!]));
+  for (const server of servers) server.setPeers(peers);
+  return {
+    servers,
+    close: async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+describe('a request that meets no leader', () => {
+  it('with leaderWaitMs 0 is answered UNAVAILABLE at once, its reason NO_LEADER', async () => {
+    const { servers, close } = await unstarted({ leaderWaitMs: 0 });
+    cleanups.push(close);
+    await servers[0]!.start();
+    const url = servers[0]!.addresses!.clientUrl;
+    for (const answer of [await http(`${url}/v1/kv/k`, { method: 'PUT', body: 'v' }), await http(`${url}/v1/kv/k`)]) {
+      expect(answer).toMatchObject({ status: 503, body: { error: { code: 'UNAVAILABLE', message: 'no leader is known', reason: 'NO_LEADER', retryAfterMs: 200 } } });
+    }
+  });
+
+  it('waits for the leader elected meanwhile, then succeeds; a stale read does not wait', async () => {
+    const { servers, close } = await unstarted();
+    cleanups.push(close);
+    await servers[0]!.start();
+    const url = servers[0]!.addresses!.clientUrl;
+    // Alone, n1 cannot be elected: the write waits.
+    let answered: HttpAnswer | undefined;
+    const write = http(`${url}/v1/kv/meter-7`, { method: 'PUT', body: '42' }).then((answer) => (answered = answer));
+    const read = http(`${url}/v1/kv/meter-7`);
+    expect((await http(`${url}/v1/kv/meter-7?consistency=stale`)).status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(answered).toBeUndefined();
+    // A second voter starts: a leader is elected within the wait, and both requests go through.
+    await servers[1]!.start();
+    expect(await write).toMatchObject({ status: 200, body: { index: expect.any(Number) } });
+    const first = await read;
+    // The read raced the write: it saw the key or its absence, never an UNAVAILABLE.
+    expect([200, 404]).toContain(first.status);
+    expect(await http(`${url}/v1/kv/meter-7`)).toMatchObject({ status: 200, body: { value: '42' } });
+  });
+
+  it('is answered UNAVAILABLE when no leader comes within the wait', async () => {
+    const { servers, close } = await unstarted({ leaderWaitMs: 300 });
+    cleanups.push(close);
+    await servers[0]!.start();
+    const url = servers[0]!.addresses!.clientUrl;
+    expect(await http(`${url}/v1/kv/k`, { method: 'PUT', body: 'v' })).toMatchObject({ status: 503, body: { error: { reason: 'NO_LEADER' } } });
+  });
+});
+
+describe('requests during leadership hand-overs', () => {
+  let cluster: TestCluster;
+  afterEach(async () => cluster?.close());
+
+  it('reads and writes on every node, the followers forwarding, all succeed while leadership moves five times', async () => {
+    cluster = await startCluster();
+    let leader = await cluster.leader();
+    const failures: unknown[] = [];
+    let written = 0;
+    for (let round = 0; round < 5; round++) {
+      const next = IDS.find((id) => id !== leader.id)!;
+      const requests: Promise<void>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const url = cluster.url(IDS[i % 3]!);
+        const key = `r${round}-k${i}`;
+        requests.push(
+          http(`${url}/v1/kv/${key}`, { method: 'PUT', body: String(i) }).then((answer) => {
+            if (answer.status === 200) written++;
+            else failures.push({ key, put: answer.body });
+          }),
+          http(`${url}/v1/kv/r${round}-k0`).then((answer) => {
+            if (answer.status !== 200 && answer.status !== 404) failures.push({ key, get: answer.body });
+          }),
+        );
+      }
+      const moved = http(`${cluster.url(leader.id)}/v1/cluster/transfer-leader`, { method: 'POST', body: JSON.stringify({ to: next }) });
+      await Promise.all(requests);
+      expect((await moved).body).toEqual({ leader: next });
+      leader = await cluster.leader();
+    }
+    expect(failures).toEqual([]);
+    expect(written).toBe(150);
+    // Every write is there, once.
+    const answer = await http(`${cluster.url('n2')}/v1/kv/r4-k29`);
+    expect(answer).toMatchObject({ status: 200, body: { value: '29' } });
+  }, 60_000);
+});
