@@ -97,6 +97,39 @@ export class ApiError extends GreenraftError<ApiErrorCode> {
   }
 }
 
+/** How long a client should wait before retrying when no leader is known or one is being elected. */
+export const RETRY_AFTER_MS = 200;
+
+/**
+ * The `reason`s of an `UNAVAILABLE` answer that mean leadership is moving: no leader is known
+ * (`NO_LEADER`), the node asked is not the leader and cannot reach it (`NOT_LEADER`), or the
+ * leader dropped the proposal because leadership is being handed over or a new leader
+ * superseded it, or the link to the leader broke before a write was sent (`LEADER_CHANGING`).
+ * Nothing is in the log: a data request that fails so is tried again once a leader is known,
+ * within `client.leaderWaitMs`.
+ */
+const LEADER_MOVING = new Set(['NO_LEADER', 'NOT_LEADER', 'LEADER_CHANGING']);
+
+/** The answer when no leader is known, or (`leader` given) when this node is not the leader and cannot forward to it. */
+export function noLeader(leader: LeaderHint | undefined, options: { message?: string; cause?: unknown } = {}): ApiError {
+  return new ApiError('UNAVAILABLE', options.message ?? (leader === undefined ? 'no leader is known' : `not the leader; the leader is ${leader.id}`), {
+    retryAfterMs: RETRY_AFTER_MS,
+    ...(leader === undefined ? {} : { leader }),
+    reason: leader === undefined ? 'NO_LEADER' : 'NOT_LEADER',
+    ...(options.cause === undefined ? {} : { cause: options.cause }),
+  });
+}
+
+/** True for an answer that says leadership is moving (see {@link LEADER_MOVING}). */
+export function isLeaderMoving(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.code === 'UNAVAILABLE' && error.reason !== undefined && LEADER_MOVING.has(error.reason);
+}
+
+/** The answer for a write or a change that was under way when it ended without an outcome (the node stopped, the leader went away). */
+export function outcomeUnknown(what: string, cause?: unknown): ApiError {
+  return new ApiError('TIMEOUT', `${what}; the outcome is unknown: retry with the same idempotency key`, cause === undefined ? {} : { cause });
+}
+
 /** One problem a configuration file has: where (`peers.n2.peerUrl`) and what was expected. */
 export interface ConfigIssue {
   /** The field's path, dotted (`client.tls.certFile`); `(root)` for the file as a whole. */

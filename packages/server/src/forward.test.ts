@@ -42,6 +42,25 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
   return error as ApiError;
 }
 
+describe('Forwarder, the deadline it carries', () => {
+  it('gives the leader what is left of a read or write deadline, and a cluster change none (the leader keeps its admin timeout)', async () => {
+    const frames: Record<string, unknown>[] = [];
+    const leader = await fakeLeader((frame, socket) => {
+      frames.push(frame);
+      socket.send(JSON.stringify({ id: frame.id, ok: true, result: {} }));
+    });
+    cleanups.push(() => leader.close());
+    const forwarder = new Forwarder(init);
+    cleanups.push(() => forwarder.close());
+    await forwarder.forward(leader.url, { op: 'put', key: 'k', value: 'v' }, 'c1', 2234, 1234);
+    await forwarder.forward(leader.url, { op: 'cluster.transferLeader', to: 'n3' }, 'c1', 61_000);
+    expect(frames.slice(1)).toEqual([
+      { id: 1, op: 'forward', clientId: 'c1', request: { op: 'put', key: 'k', value: 'v' }, timeoutMs: 1234 },
+      { id: 2, op: 'forward', clientId: 'c1', request: { op: 'cluster.transferLeader', to: 'n3' } },
+    ]);
+  });
+});
+
 describe('Forwarder, when the leader drops the connection before it answers', () => {
   it('a write it had sent ends TIMEOUT (its outcome unknown), a read UNAVAILABLE (nothing changed, leadership moving)', async () => {
     const leader = await fakeLeader((frame, socket) => {

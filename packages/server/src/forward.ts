@@ -6,8 +6,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
-import { ApiError, type ApiErrorBody, type ApiErrorCode } from './errors.js';
-import type { ApiRequest } from './protocol.js';
+import { ApiError, type ApiErrorBody, type ApiErrorCode, RETRY_AFTER_MS, outcomeUnknown } from './errors.js';
+import { type ApiRequest, WRITE_OPS } from './protocol.js';
 
 /** The token a member presents to forward requests: HMAC-SHA256 of its id under the cluster secret. */
 export function forwardToken(secret: string, clusterId: string, nodeId: string): string {
@@ -38,8 +38,6 @@ interface Pending {
   readonly changes?: boolean;
 }
 
-/** The requests that change nothing: a link that breaks under them leaves nothing unknown. */
-const READS = new Set<ApiRequest['op']>(['get', 'market.query', 'cluster.status']);
 
 /** Options of {@link Forwarder}. */
 export interface ForwarderInit {
@@ -138,7 +136,7 @@ class LeaderLink {
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
       // A write the leader received may still commit: "changed nothing" would be a lie.
-      pending.reject(pending.changes === true ? new ApiError('TIMEOUT', `${reason.message} before it answered; the outcome is unknown: retry with the same idempotency key`) : reason);
+      pending.reject(pending.changes === true ? outcomeUnknown(`${reason.message} before it answered`) : reason);
     }
     this.#pending.clear();
     this.#socket.terminate();
@@ -147,7 +145,7 @@ class LeaderLink {
 
 /** The link to the leader failed with nothing unknown left behind: leadership is likely moving, so the request may wait for the next leader. */
 function unavailable(message: string): ApiError {
-  return new ApiError('UNAVAILABLE', message, { retryAfterMs: 200, reason: 'LEADER_CHANGING' });
+  return new ApiError('UNAVAILABLE', message, { retryAfterMs: RETRY_AFTER_MS, reason: 'LEADER_CHANGING' });
 }
 
 const CODES = new Set<ApiErrorCode>(['BAD_REQUEST', 'UNAUTHENTICATED', 'NOT_FOUND', 'CONFLICT', 'REJECTED', 'TOO_LARGE', 'TOO_MANY_REQUESTS', 'UNAVAILABLE', 'TIMEOUT', 'INTERNAL']);
@@ -173,14 +171,19 @@ export class Forwarder {
     this.#init = init;
   }
 
-  /** Sends `request` on behalf of `clientId` to the leader at `leaderClientUrl` and resolves with its result, or fails after `timeoutMs`. */
-  forward(leaderClientUrl: string, request: ApiRequest, clientId: string, timeoutMs: number): Promise<unknown> {
+  /**
+   * Sends `request` on behalf of `clientId` to the leader at `leaderClientUrl` and resolves with
+   * its result, or fails after `timeoutMs`. `leaderTimeoutMs`: the deadline the leader gives the
+   * request (what is left of the client's), when not its own.
+   */
+  forward(leaderClientUrl: string, request: ApiRequest, clientId: string, timeoutMs: number, leaderTimeoutMs?: number): Promise<unknown> {
     if (this.#link === undefined || this.#link.closed || this.#link.url !== leaderClientUrl) {
       // Requests already on the old link still get their answers; only new ones go to the new leader.
       this.#link?.retire();
       this.#link = this.#track(new LeaderLink(leaderClientUrl, this.#init));
     }
-    return this.#link.call({ op: 'forward', clientId, request }, timeoutMs, !READS.has(request.op));
+    const fields = { op: 'forward', clientId, request, ...(leaderTimeoutMs === undefined ? {} : { timeoutMs: leaderTimeoutMs }) };
+    return this.#link.call(fields, timeoutMs, WRITE_OPS.has(request.op));
   }
 
   /** Tells a member removed from the configuration that it was (it checks its own log before it believes it). */

@@ -4,8 +4,8 @@
  * and draining on shutdown (requests in flight finish, or fail with UNAVAILABLE).
  */
 import { createHash } from 'node:crypto';
-import { ApiError } from './errors.js';
-import { type ApiHandler, RETRY_AFTER_MS, type RequestContext } from './handler.js';
+import { ApiError, outcomeUnknown } from './errors.js';
+import type { ApiHandler, RequestContext } from './handler.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ApiRequest } from './protocol.js';
 
@@ -122,10 +122,10 @@ export class Gateway {
     this.#init.metrics.clientRequests.inc({ op, code });
   }
 
-  /** Waits for the requests in flight to finish, at most `timeoutMs`; then fails those left with UNAVAILABLE. */
+  /** Waits for the requests in flight to finish, at most `timeoutMs`; then fails those left with TIMEOUT (their outcome unknown). */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref?.());
     await Promise.race([Promise.all([...this.#inFlight].map((entry) => entry.settled)), deadline]);
-    for (const entry of this.#inFlight) entry.reject(new ApiError('UNAVAILABLE', 'the node stopped before the request finished; its outcome is unknown', { retryAfterMs: RETRY_AFTER_MS }));
+    for (const entry of this.#inFlight) entry.reject(outcomeUnknown('the node stopped before the request finished'));
   }
 }

@@ -24,46 +24,19 @@ import { type SignedTransaction, encodeTransactions, parseSignedTransaction, ver
 import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
 import type { ServerConfig } from './config.js';
 import { type EntryHeader, encodeEntry, entryFingerprint } from './entry.js';
-import { ApiError, type LeaderHint } from './errors.js';
-import { type ApiRequest, type Consistency, type KvWriteRequest, kvCommandRequest } from './protocol.js';
+import { ApiError, type LeaderHint, RETRY_AFTER_MS, isLeaderMoving, noLeader, outcomeUnknown } from './errors.js';
+import { type ApiRequest, type Consistency, type KvWriteRequest, isClusterOp, kvCommandRequest } from './protocol.js';
 import type { ParticipantSigner, UnsignedTransaction } from './market-weights.js';
 import type { ScoringRegistry } from './scoring.js';
 import type { AppliedEntry, MemberAddresses, ServerStateMachine } from './state-machine.js';
 
 const encoder = new TextEncoder();
-/** How long a client should wait before retrying when no leader is known or one is being elected. */
-export const RETRY_AFTER_MS = 200;
-
-/**
- * The `reason`s of an `UNAVAILABLE` answer that mean leadership is moving: no leader is known
- * (`NO_LEADER`), the node asked is not the leader (`NOT_LEADER`), or the leader dropped the
- * proposal because leadership is being handed over or a new leader superseded it
- * (`LEADER_CHANGING`). Nothing was proposed, or what was is not in the log: a data request that
- * fails so is tried again once a leader is known, within `client.leaderWaitMs`.
- */
-const LEADER_MOVING = new Set(['NO_LEADER', 'NOT_LEADER', 'LEADER_CHANGING']);
-
-/** The answer when no leader is known (`leader`: the one a forwarded request was sent to, now without one). */
-export function noLeader(leader: LeaderHint | undefined, cause?: unknown): ApiError {
-  return new ApiError('UNAVAILABLE', leader === undefined ? 'no leader is known' : `not the leader; the leader is ${leader.id}`, {
-    retryAfterMs: RETRY_AFTER_MS,
-    ...(leader === undefined ? {} : { leader }),
-    reason: leader === undefined ? 'NO_LEADER' : 'NOT_LEADER',
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-/** True for an answer that says leadership is moving (see {@link LEADER_MOVING}). */
-export function isLeaderMoving(error: unknown): error is ApiError {
-  return error instanceof ApiError && error.code === 'UNAVAILABLE' && error.reason !== undefined && LEADER_MOVING.has(error.reason);
-}
+export { RETRY_AFTER_MS };
 
 function isAborted(context: RequestContext): boolean {
   return context.signal?.aborted === true;
 }
 
-/** The requests a leader change may hold: reads and writes, whose failures while leadership moves changed nothing. */
-const HELD_OPS = new Set<ApiRequest['op']>(['put', 'cas', 'delete', 'get', 'propose', 'market.submit', 'market.submitOwn', 'market.query']);
 
 /** Who is asking, as the protocol layer established it. */
 export interface RequestContext {
@@ -73,7 +46,7 @@ export interface RequestContext {
   readonly forwarded: boolean;
   /** Aborted when the client went away. */
   readonly signal?: AbortSignal;
-  /** When the request's `client.requestTimeoutMs` ends (`performance.now()` time); the handler sets it. */
+  /** When the request's deadline passes (`performance.now()` time): for a forwarded request, the one its first node gave; else the handler sets it from `client.requestTimeoutMs`. */
   readonly deadline?: number;
 }
 
@@ -118,9 +91,7 @@ export function apiErrorOf(error: unknown, leader: LeaderHint | undefined): ApiE
   if (error instanceof ApiError) return error;
   const hint = leader === undefined ? {} : { leader };
   if (error instanceof NotLeaderError) {
-    return error.leader === undefined
-      ? noLeader(undefined, error)
-      : new ApiError('UNAVAILABLE', `not the leader; the leader is ${error.leader}`, { retryAfterMs: RETRY_AFTER_MS, ...hint, reason: 'NOT_LEADER', cause: error });
+    return error.leader === undefined ? noLeader(undefined, { cause: error }) : noLeader(leader ?? { id: error.leader }, { message: `not the leader; the leader is ${error.leader}`, cause: error });
   }
   if (error instanceof ProposalDroppedError) {
     const reason = error.reason === 'overloaded' ? 'OVERLOADED' : 'LEADER_CHANGING';
@@ -167,10 +138,10 @@ export class ApiHandler {
     const start = performance.now();
     const deadline = context.deadline ?? start + requestTimeoutMs;
     const timed: RequestContext = { ...context, deadline };
-    // A data request that meets a leader change waits for the next leader (as long as the
+    // A read or a write that meets a leader change waits for the next leader (as long as the
     // leader wait and its deadline allow) and is tried again; one forwarded here is not, since the
-    // node it came from waits instead.
-    const holdUntil = context.forwarded || !HELD_OPS.has(request.op) ? start : Math.min(start + leaderWaitMs, deadline);
+    // node it came from waits instead, and neither is a cluster change, which may have gone half-way.
+    const holdUntil = context.forwarded || isClusterOp(request.op) ? start : Math.min(start + leaderWaitMs, deadline);
     for (let pause = 25; ; pause = Math.min(2 * pause, RETRY_AFTER_MS)) {
       try {
         return await this.#dispatch(request, timed);
@@ -302,6 +273,8 @@ export class ApiHandler {
         if (error instanceof NotLeaderError && !context.forwarded && error.leader !== undefined && error.leader !== this.#host.config.id) {
           return this.#host.forward(request, context) as Promise<T>;
         }
+        // A write or change under way when the node stopped (or the client left) may still commit.
+        if (error instanceof StoppedError || error instanceof AbortError) throw outcomeUnknown(`${request.op} was under way when ${error instanceof StoppedError ? 'the node stopped' : 'it was aborted'}`, error);
         throw apiErrorOf(error, this.#host.leaderHint());
       }
     }

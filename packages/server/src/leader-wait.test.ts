@@ -72,7 +72,31 @@ describe('a request that meets no leader', () => {
     cleanups.push(close);
     await servers[0]!.start();
     const url = servers[0]!.addresses!.clientUrl;
+    const sent = performance.now();
     expect(await http(`${url}/v1/kv/k`, { method: 'PUT', body: 'v' })).toMatchObject({ status: 503, body: { error: { reason: 'NO_LEADER' } } });
+    // It waited the whole leader wait first (a lower bound: it cannot flake on a slow machine).
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(290);
+  });
+
+  it('wakes at the leaderChange naming a leader, not at the end of its pause', async () => {
+    const { servers, close } = await unstarted();
+    cleanups.push(close);
+    // The server's own wait, as the handler uses it (not on the public interface).
+    const server = servers[0]! as GreenraftServer & { nextLeader(timeoutMs: number, signal?: AbortSignal): Promise<void> };
+    let woke = false;
+    const waiting = server.nextLeader(60_000).then(() => (woke = true));
+    server.emit('leaderChange', { leader: undefined, term: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(woke).toBe(false);
+    server.emit('leaderChange', { leader: 'n2', term: 1 });
+    await waiting;
+    expect(woke).toBe(true);
+    // An abort ends the wait too.
+    const abort = new AbortController();
+    const aborted = server.nextLeader(60_000, abort.signal);
+    abort.abort();
+    await aborted;
+    expect(server.listenerCount('leaderChange')).toBe(0);
   });
 });
 

@@ -97,6 +97,11 @@ export const WRITE_OPS: ReadonlySet<ApiOp> = new Set<ApiOp>([
   'cluster.setScoring',
 ]);
 
+/** True for a cluster operation (`cluster.*`): a change of membership, weights, leadership or scoring, or the status. */
+export function isClusterOp(op: ApiOp): boolean {
+  return op.startsWith('cluster.');
+}
+
 /** True for a known operation. */
 export function isApiOp(op: unknown): op is ApiOp {
   return typeof op === 'string' && Object.hasOwn(schemas, op);

@@ -25,15 +25,15 @@ import { type WeightedRaftNode, createWeightedRaftNode } from '@greenraft/weight
 import { EventEmitter } from 'eventemitter3';
 import type { DestinationStream, Logger } from 'pino';
 import { type ResolvedSecrets, type ServerConfig, type ServerConfigInput, parseServerConfig, readSecrets } from './config.js';
-import { ApiError, type LeaderHint } from './errors.js';
+import { ApiError, type LeaderHint, RETRY_AFTER_MS, noLeader } from './errors.js';
 import { Forwarder, verifyForwardToken } from './forward.js';
 import { Gateway } from './gateway.js';
-import { ApiHandler, type HandlerHost, RETRY_AFTER_MS, type RequestContext, clusterConfigJSON } from './handler.js';
+import { ApiHandler, type HandlerHost, type RequestContext, clusterConfigJSON } from './handler.js';
 import { HttpApi } from './http-api.js';
 import { createServerLogger } from './logger.js';
 import { MarketWeighting, ParticipantSigner, transferTarget } from './market-weights.js';
 import { ServerMetrics } from './metrics.js';
-import type { ApiRequest } from './protocol.js';
+import { type ApiRequest, isClusterOp } from './protocol.js';
 import { ScoringRegistry } from './scoring.js';
 import { type AppliedEntry, type MemberAddresses, ServerStateMachine } from './state-machine.js';
 import { WebSocketApi } from './ws-api.js';
@@ -624,17 +624,14 @@ class Server extends EventEmitter<ServerEvents> implements GreenraftServer, Hand
   async forward(request: ApiRequest, context: RequestContext): Promise<unknown> {
     const leader = this.leaderHint();
     if (leader === undefined || leader.url === undefined || this.#forwarder === undefined) {
-      throw new ApiError('UNAVAILABLE', leader === undefined ? 'no leader is known' : `the leader ${leader.id}'s client URL is unknown`, {
-        retryAfterMs: RETRY_AFTER_MS,
-        ...(leader === undefined ? {} : { leader }),
-        reason: 'NO_LEADER',
-      });
+      throw noLeader(leader, leader === undefined ? {} : { message: `the leader ${leader.id}'s client URL is unknown` });
     }
     this.#metrics.forwarded.inc({ op: request.op });
-    // The leader keeps its own deadline and answers TIMEOUT; this one only covers a leader that went silent.
-    const admin = request.op.startsWith('cluster.');
-    const timeoutMs = (admin ? this.config.client.adminTimeoutMs : this.config.client.requestTimeoutMs) + 1000;
-    return this.#forwarder.forward(leader.url, request, context.clientId, timeoutMs);
+    if (isClusterOp(request.op)) return this.#forwarder.forward(leader.url, request, context.clientId, this.config.client.adminTimeoutMs + 1000);
+    // A read or write takes what is left of its deadline to the leader, which answers TIMEOUT when
+    // it passes; this node's own timer, a second later, only covers a leader that went silent.
+    const leftMs = Math.max(1, Math.ceil((context.deadline ?? performance.now() + this.config.client.requestTimeoutMs) - performance.now()));
+    return this.#forwarder.forward(leader.url, request, context.clientId, leftMs + 1000, leftMs);
   }
 
   leaseHolds(): boolean {

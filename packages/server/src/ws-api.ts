@@ -28,7 +28,12 @@ const helloSchema = z.strictObject({
   forwardToken: z.string().max(256).optional(),
 });
 const topicsSchema = z.strictObject({ topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length) });
-const forwardSchema = z.strictObject({ clientId: z.string().min(1).max(512), request: z.record(z.string(), z.unknown()) });
+const forwardSchema = z.strictObject({
+  clientId: z.string().min(1).max(512),
+  request: z.record(z.string(), z.unknown()),
+  /** What is left of the client's deadline, which the leader keeps to (else its own `requestTimeoutMs`). */
+  timeoutMs: z.int().min(1).max(86_400_000).optional(),
+});
 
 /** Options of {@link WebSocketApi}. */
 export interface WebSocketApiInit {
@@ -141,6 +146,7 @@ export class WebSocketApi {
       let request: ApiRequest;
       let clientId = connection.clientId;
       let forwarded = false;
+      let deadline: number | undefined;
       if (op === 'forward') {
         if (connection.forwarder === undefined) throw new ApiError('BAD_REQUEST', 'forward: only members forward requests');
         const parsed = parseFields(forwardSchema, fields, 'forward');
@@ -149,11 +155,12 @@ export class WebSocketApi {
         request = parseRequest(innerOp, innerFields);
         clientId = parsed.clientId;
         forwarded = true;
+        if (parsed.timeoutMs !== undefined) deadline = performance.now() + parsed.timeoutMs;
       } else {
         if (!isApiOp(op)) throw new ApiError('BAD_REQUEST', `op: unknown operation ${JSON.stringify(op)}`);
         request = parseRequest(op, fields);
       }
-      const result = await gateway.run(request, { clientId, forwarded, signal: connection.abort.signal }, connection);
+      const result = await gateway.run(request, { clientId, forwarded, signal: connection.abort.signal, ...(deadline === undefined ? {} : { deadline }) }, connection);
       this.#answer(connection, id, result);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError('INTERNAL', `unexpected error: ${(error as Error).message}`);
