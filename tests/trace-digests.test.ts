@@ -3,8 +3,7 @@
 // packages/raft/bench/trace-digest.mjs). A refactoring must leave them identical; a change of
 // behaviour re-records them on purpose, in the commit that makes it:
 //   node packages/raft/bench/trace-digest.mjs --seeds 100 --steps 1000 --out packages/raft/bench/trace-digests.txt
-// (then set the header's root to "."). CI checks the first seeds; the same command with --compare
-// checks all 200 runs.
+// CI checks the first seeds; the same command with --compare checks all 200 runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +26,12 @@ describe('recorded simulation traces', () => {
   it('the engine reproduces the recorded trace of every seed checked, and a changed trace is reported', () => {
     const header = readFileSync(recorded, 'utf8').split('\n')[0]!;
     expect(header).toMatch(/nodes=3,5 seeds=1\.\.\+100 steps=1000 nemesis=all policy=classic$/);
+    expect(header).toBe('# trace digests: root=. nodes=3,5 seeds=1..+100 steps=1000 nemesis=all policy=classic');
     const out = join(scratch, 'now.txt');
     const run = digest(['--seeds', '25', '--steps', '1000', '--nemesis', 'all', '--out', out]);
     expect(run.status, run.stderr).toBe(0);
+    // The tree is named relative to the repository, as in the recorded file, not by this machine's path.
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toBe('# trace digests: root=. nodes=3,5 seeds=1..+25 steps=1000 nemesis=all policy=classic');
     const same = digest(['--compare', recorded, out]);
     expect(same.stdout).toContain('compared 50 runs: 50 identical, 0 different');
     expect(same.status).toBe(0);

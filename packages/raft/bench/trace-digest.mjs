@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -131,7 +131,8 @@ async function run(runSimulation, RaftCore) {
     return rd;
   };
   const lines = [];
-  const header = `# trace digests: root=${root}${[...treeOf].map(([name, dir]) => ` ${name}=${dir}`).join('')} nodes=${values.nodes} seeds=${values['seed-start']}..+${values.seeds} steps=${values.steps} nemesis=${values.nemesis} policy=${values.policy}`;
+  // The root relative to this repository, so a recorded file does not name the machine it was made on.
+  const header = `# trace digests: root=${relative(repository, root) || '.'}${[...treeOf].map(([name, dir]) => ` ${name}=${dir}`).join('')} nodes=${values.nodes} seeds=${values['seed-start']}..+${values.seeds} steps=${values.steps} nemesis=${values.nemesis} policy=${values.policy}`;
   lines.push(header);
   const started = performance.now();
   let totalReadies = 0;

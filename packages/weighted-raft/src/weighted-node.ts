@@ -263,9 +263,12 @@ export interface WeightedRaftNodeInit<Result = unknown> extends Omit<RaftNodeIni
   participation?: ParticipationTrackerInit;
 }
 
-/** Every option of {@link WeightedRaftNodeInit}: the driver's (less `policy`, which the weighted policy fills) and its own, checked complete and exact by the compiler. */
+/** The driver's options a weighted node does not take (the weighted policy fills `policy`), checked complete and exact by the compiler. */
+const DRIVER_OPTIONS_NOT_TAKEN = { policy: true } satisfies Record<Exclude<keyof RaftNodeInit, keyof WeightedRaftNodeInit>, true>;
+
+/** Every option of {@link WeightedRaftNodeInit}: the driver's less those it does not take, and its own, checked complete and exact by the compiler. */
 const WEIGHTED_NODE_OPTIONS: readonly string[] = [
-  ...RAFT_NODE_OPTIONS.filter((name) => name !== 'policy'),
+  ...RAFT_NODE_OPTIONS.filter((name) => !Object.hasOwn(DRIVER_OPTIONS_NOT_TAKEN, name)),
   ...Object.keys({
     weights: true,
     scoring: true,

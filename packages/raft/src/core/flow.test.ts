@@ -57,6 +57,19 @@ describe('proposals', () => {
     expect(() => leader.propose(utf8('y'))).toThrow(ProposalDroppedError);
     expect(() => leader.propose(utf8('y'))).toThrow(expect.objectContaining({ reason: 'transferring', message: 'leadership is being transferred to 2' }));
   });
+
+  it('refuses proposals once the leader appended a configuration without itself', () => {
+    const leader = replicating();
+    const { index: joint } = leader.proposeConfigChange(classic(['2', '3']));
+    // C(old,new) commits, so the leader appends C(new), which leaves it out; it leads until C(new) commits.
+    for (const from of ['2', '3']) leader.step({ type: 'appendResponse', from, to: '1', term: 1, success: true, index: joint, hintIndex: 0, hintTerm: 0 });
+    expect(leader.commitIndex).toBe(joint);
+    expect(leader.lastIndex).toBe(joint + 1);
+    expect(leader.role).toBe('leader');
+    expect(() => leader.propose(utf8('y'))).toThrow(ProposalDroppedError);
+    expect(() => leader.propose(utf8('y'))).toThrow(expect.objectContaining({ reason: 'leaving', message: 'this leader is leaving the configuration' }));
+    expect(leader.lastIndex).toBe(joint + 1);
+  });
 });
 
 describe('flow control', () => {

@@ -68,6 +68,8 @@ const ARRIVED_AT = 2;
  */
 export class AckClock {
   #term: Term | undefined;
+  /** The first index of the first write recorded in this term: reports below it have nothing to measure from. */
+  #from: Index | undefined;
   /** One row per leader Ready that wrote entries: its last index, when it was handed on, when durable. */
   readonly #writes = new Rows();
   /** Per follower, one row per success response stepped: the core's step ordinal, the index, when. */
@@ -80,9 +82,13 @@ export class AckClock {
     return held;
   }
 
-  /** The leader of `term` wrote entries up to `lastIndex`: handed on at `handedAt`, durable at `durableAt`. */
-  written(term: Term, lastIndex: Index, handedAt: number, durableAt: number): void {
+  /**
+   * The leader of `term` wrote entries `firstIndex`..`lastIndex`: handed on at `handedAt`, durable at
+   * `durableAt`. Every later write of the term must be recorded too.
+   */
+  written(term: Term, firstIndex: Index, lastIndex: Index, handedAt: number, durableAt: number): void {
     this.#enter(term);
+    this.#from ??= firstIndex;
     this.#writes.push(lastIndex, handedAt, durableAt);
   }
 
@@ -95,19 +101,17 @@ export class AckClock {
   }
 
   /**
-   * The latencies of `quorum`'s acknowledgements, in its order. `self` is the leader's id; `now`
-   * stands in for a time this clock lacks (it never should: then the figure is an upper bound).
+   * The latencies of `quorum`'s acknowledgements, in its order, or undefined when this clock holds
+   * no write of `quorum`'s term covering its index (nothing to measure from). `self` is the leader's
+   * id; a follower's answer this clock lacks (it never should) is taken as arriving at `now`, which
+   * makes its figure an upper bound.
    */
-  latencies(quorum: CoreCommitQuorum, self: NodeId, now: number): TimedAck[] {
-    const write = this.#term === quorum.term ? this.#writeCovering(quorum.index) : -1;
-    const handedAt = write < 0 ? now : this.#writes.at(write, HANDED_AT);
+  latencies(quorum: CoreCommitQuorum, self: NodeId, now: number): TimedAck[] | undefined {
+    const write = this.#term === quorum.term && this.#from !== undefined && quorum.index >= this.#from ? this.#writeCovering(quorum.index) : -1;
+    if (write < 0) return undefined;
+    const handedAt = this.#writes.at(write, HANDED_AT);
     return quorum.acks.map((ack) => {
-      let at = now;
-      if (ack.id === self) {
-        if (write >= 0) at = this.#writes.at(write, DURABLE_AT);
-      } else if (this.#term === quorum.term) {
-        at = this.#arrival(ack.id, ack.step) ?? now;
-      }
+      const at = ack.id === self ? this.#writes.at(write, DURABLE_AT) : (this.#arrival(ack.id, ack.step) ?? now);
       // A clock that stepped back (a suspended host) must not make a latency negative.
       return { id: ack.id, weight: ack.weight, latencyMs: Math.max(0, at - handedAt) };
     });
@@ -116,16 +120,17 @@ export class AckClock {
   /** A report covered `index`: no later one needs what was recorded at or below it. */
   passed(index: Index): void {
     this.#writes.dropWhileAtMost(LAST_INDEX, index);
-    for (const [peer, rows] of this.#acks) {
+    // An emptied follower's rows stay, cleared, for its next answer; only clear() drops them.
+    for (const rows of this.#acks.values()) {
       // Responses arrive in index order but for a duplicate or a late one; those go with the next row passed.
       rows.dropWhileAtMost(ACK_INDEX, index);
-      if (rows.size === 0) this.#acks.delete(peer);
     }
   }
 
   /** Forgets everything (the node is no longer the leader). */
   clear(): void {
     this.#term = undefined;
+    this.#from = undefined;
     this.#writes.clear();
     this.#acks.clear();
   }

@@ -136,4 +136,35 @@ describe('commitQuorum latencies', () => {
     // The appends left before the leader's write: the followers did not wait for it.
     expect(median(reports.map((report) => report.acks.at(-1)!.latencyMs))).toBeLessThan(diskMs / 2);
   });
+
+  it('skip an entry already handed on when the first listener came, rather than report a made-up figure', async () => {
+    // No listener until now: the leader has recorded no times.
+    const { cluster: nodes, leaderDisk } = await startCluster();
+    for (const [from, to] of [
+      ['a', 'b'],
+      ['b', 'a'],
+      ['a', 'c'],
+      ['c', 'a'],
+    ] as const) {
+      nodes.network.setLink(from, to, { latency: ONE_WAY_MS });
+    }
+    const leader = nodes.node('a');
+    const reports: CommitQuorum[] = [];
+    const listener = (quorum: CommitQuorum) => reports.push(quorum);
+    const save = leaderDisk.storage.save;
+    // The listener comes while the leader writes the entry: after its hand-off, before any answer.
+    leaderDisk.storage.save = async (batch) => {
+      if (batch.entries !== undefined && leader.listenerCount('commitQuorum') === 0) leader.on('commitQuorum', listener);
+      await save(batch);
+    };
+    const inFlight = await leader.propose(reading('in flight'), { timeoutMs: 4000 });
+    const timed = await leader.propose(reading('timed'), { timeoutMs: 4000 });
+    leader.off('commitQuorum', listener);
+    expect(reports.map((report) => report.index)).toEqual([timed.index]);
+    expect(reports.map((report) => report.index)).not.toContain(inFlight.index);
+    const slow = latencyOf(reports[0]!, 'c');
+    // Both followers sit behind the slow links: the quorum's last answer took a whole round trip.
+    expect(slow).toBeGreaterThan(ROUND_TRIP_MS - 2);
+    expect(slow).toBeLessThan(ROUND_TRIP_MS + 40);
+  });
 });

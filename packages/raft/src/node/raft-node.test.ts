@@ -193,7 +193,9 @@ describe('RaftNode driver', () => {
     for (const id of ids) expect(leaders.get(id)!.at(-1)).toBe(leaderId);
 
     const first = await leader.propose(reading('x'));
+    const proposedAt = performance.now();
     const second = await leader.propose(reading('y'));
+    const answeredAfter = performance.now() - proposedAt;
     expect(applies).toEqual([
       { index: first.index, result: 1 },
       { index: second.index, result: 2 },
@@ -206,6 +208,8 @@ describe('RaftNode driver', () => {
     for (const ack of quorum.acks) {
       expect(ack.weight).toBe(1);
       expect(Number.isFinite(ack.latencyMs) && ack.latencyMs >= 0).toBe(true);
+      // Handed on after the proposal, acknowledged before it was answered.
+      expect(ack.latencyMs).toBeLessThanOrEqual(answeredAfter);
     }
 
     const target = configuration({ a: 2, b: 1, c: 1 });

@@ -254,6 +254,8 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
   readonly #waitingForOwnTermCommit = new Set<() => boolean>();
   /** On the leader: when its entries were handed on and acknowledged, for the latencies of `commitQuorum`. */
   readonly #ackClock = new AckClock();
+  /** Whether `commitQuorum` has had a listener: the clock records from then on, never before. */
+  #timed = false;
 
   /** @internal Use {@link createRaftNode}. */
   constructor(init: RaftNodeInit<Result>) {
@@ -453,8 +455,8 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
       return;
     }
     const core = this.#core;
-    // Only a success answer can acknowledge entries: the clock is read for those alone.
-    const acknowledges = (message.type === 'appendResponse' && message.success) || (message.type === 'snapshotResponse' && message.done);
+    // Only a success answer can acknowledge entries: the clock is read for those alone, once timing.
+    const acknowledges = ((message.type === 'appendResponse' && message.success) || (message.type === 'snapshotResponse' && message.done)) && this.#timing();
     const arrivedAt = acknowledges ? performance.now() : 0;
     try {
       core.step(message);
@@ -486,6 +488,15 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /**
+   * Whether commit latencies are being recorded: from the first time `commitQuorum` is seen to have
+   * a listener, for good, so every write and answer recorded has all of its later ones recorded too.
+   */
+  #timing(): boolean {
+    if (!this.#timed) this.#timed = this.listenerCount('commitQuorum') > 0;
+    return this.#timed;
   }
 
   /**
@@ -552,7 +563,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
     // (a leader whose own weight is a quorum commits on append).
     const early = mustSave && ready.snapshot === undefined && (hardState === undefined || commitOnly) && announcesOnlyDurable(ready);
     // The leader's own entries start their commit-latency clock here, as they go to its disk and its followers.
-    const leaderTerm = ready.entries.length > 0 && core.role === 'leader' ? core.term : undefined;
+    const leaderTerm = ready.entries.length > 0 && core.role === 'leader' && this.#timing() ? core.term : undefined;
     const handedAt = leaderTerm === undefined ? 0 : performance.now();
     if (early) {
       for (const message of ready.messages) if (SENT_BEFORE_WRITE.has(message.type)) this.#transport.send(message);
@@ -569,7 +580,7 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
       } catch (error) {
         throw error instanceof StorageError ? error : new StorageError('could not persist the log', { cause: error });
       }
-      if (leaderTerm !== undefined) this.#ackClock.written(leaderTerm, ready.entries[ready.entries.length - 1]!.index, handedAt, performance.now());
+      if (leaderTerm !== undefined) this.#ackClock.written(leaderTerm, ready.entries[0]!.index, ready.entries[ready.entries.length - 1]!.index, handedAt, performance.now());
       if (latest !== undefined) {
         this.#durableTerm = latest.term;
         this.#durableVote = latest.vote;
@@ -619,11 +630,13 @@ export class RaftNode<Result = unknown> extends EventEmitter<keyof ConsensusEven
 
     // 4. Leader-side commit reports, then reads.
     const quorums = ready.commitQuorums;
-    if (quorums.length > 0) {
+    if (quorums.length > 0 && this.#timed) {
       const now = performance.now();
       for (const quorum of quorums) {
         if (this.listenerCount('commitQuorum') === 0) break;
-        this.#notify('commitQuorum', { index: quorum.index, term: quorum.term, acks: this.#ackClock.latencies(quorum, this.id, now) });
+        // None for an entry handed on before the first listener came: there is no time to measure from.
+        const acks = this.#ackClock.latencies(quorum, this.id, now);
+        if (acks !== undefined) this.#notify('commitQuorum', { index: quorum.index, term: quorum.term, acks });
       }
       this.#ackClock.passed(quorums[quorums.length - 1]!.index);
     }
