@@ -78,6 +78,27 @@ describe('blocksFromJson', () => {
     expect(blocksFromJson([])).toEqual([]);
   });
 
+  it('re-encodes each transaction to its canonical bytes, whatever order a server writes its keys in', () => {
+    const reverse = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(reverse);
+      if (typeof value !== 'object' || value === null) return value;
+      return Object.fromEntries(Object.entries(value).reverse().map(([key, field]) => [key, reverse(field)]));
+    };
+    const json = served(ledger);
+    for (const block of json) block.transactions = block.transactions.map((tx) => reverse(tx) as ServedTransaction);
+    // Canonical JSON sorts keys; these are in reverse order now, nested objects too.
+    const contract = ledger.findIndex((block) => served([block])[0]!.transactions[0]!.transaction.contractedKWh === 2500);
+    const first = json[contract]!.transactions[0]!;
+    expect(Object.keys(first)).toEqual(['transaction', 'signature']);
+    expect(Object.keys(first.transaction)).toEqual(Object.keys(first.transaction).sort().reverse());
+    expect(Object.keys(first.transaction).length).toBeGreaterThan(2);
+    const blocks = blocksFromJson(json);
+    for (const [position, block] of blocks.entries()) {
+      expect(block.transactions.map((tx) => Buffer.from(tx).toString('hex'))).toEqual(ledger[position]!.transactions.map((tx) => Buffer.from(tx).toString('hex')));
+    }
+    expect(verifyLedger(blocks, { head })).toEqual({ valid: true, height: ledger.length });
+  });
+
   it('reports a served transaction edited in any field at its block, against the head', () => {
     const contract = ledger.findIndex((block) => served([block])[0]!.transactions[0]!.transaction.contractedKWh === 2500);
     expect(contract).toBeGreaterThanOrEqual(0);
@@ -186,6 +207,18 @@ describe('blocksFromJson', () => {
     expect(refusal(json)).toMatchObject({ height: 2, message: expect.stringMatching(/at most 1024 transactions, got 1000000/) });
     json[1]!.transactions = new Array<ServedTransaction>(1025).fill(tx);
     expect(refusal(json).message).toMatch(/at most 1024 transactions, got 1025/);
+    // A getter that serves a short list to that early check and a long one to the copy: the schema bounds the copy.
+    let reads = 0;
+    const shifting = {
+      header: json[1]!.header,
+      hash: json[1]!.hash,
+      get transactions(): ServedTransaction[] {
+        reads++;
+        return reads === 1 ? [tx] : new Array<ServedTransaction>(1025).fill(tx);
+      },
+    };
+    expect(refusal([json[0], shifting])).toMatchObject({ height: 2, message: expect.stringMatching(/position 1: transactions: .*1024/) });
+    expect(reads).toBe(2);
     // 32 transactions of about 135 kB each: within the count, beyond the 4 MiB of one entry.
     const s = scene();
     const ids = Array.from({ length: 1024 }, (_, i) => `${String(i).padStart(4, '0')}${'n'.repeat(124)}`);

@@ -1,23 +1,17 @@
 import * as z from 'zod';
+import { blockHeaderSchema, hex64 } from './block-schema.js';
 import { plainData } from './canonical.js';
 import { InvalidLedgerError, MarketError } from './errors.js';
 import type { Block } from './ledger.js';
 import { MARKET_LIMITS } from './limits.js';
 import { encodeSignedTransaction, parseSignedTransaction } from './transactions.js';
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
-
 /** One block as a server serves it: the header and hash as they are, each transaction as parsed JSON. */
 const servedBlockSchema = z.strictObject({
-  header: z.strictObject({
-    height: z.int().min(1),
-    term: z.int().min(0),
-    index: z.int().min(1),
-    previousHash: hex64,
-    merkleRoot: hex64,
-  }),
+  header: blockHeaderSchema,
   hash: hex64,
   // One block holds the accepted transactions of one log entry, so no more than an entry holds.
+  // blockFromJson refuses a longer list before copying it; this bounds the copy, which a getter may serve differently.
   transactions: z.array(z.unknown()).max(MARKET_LIMITS.maxEntryTransactions),
 });
 
@@ -69,8 +63,7 @@ function blockFromJson(item: unknown, position: number): Block {
     }
     bytes.push(encoded);
   }
-  const { height: blockHeight, term, index, previousHash, merkleRoot } = header;
-  return { header: { height: blockHeight, term, index, previousHash, merkleRoot }, hash, transactions: bytes };
+  return { header, hash, transactions: bytes };
 }
 
 /**

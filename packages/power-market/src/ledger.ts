@@ -1,3 +1,4 @@
+import { HEX64 } from './block-schema.js';
 import { canonicalEncode, sha256Hex } from './canonical.js';
 
 /** The `previousHash` of the first block: 64 zeros. */
@@ -129,8 +130,6 @@ export type LedgerVerification =
       readonly reason: 'malformed' | 'height' | 'previous-hash' | 'merkle-root' | 'hash' | 'order' | 'head';
       readonly message: string;
     };
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;

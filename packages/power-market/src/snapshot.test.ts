@@ -83,6 +83,14 @@ describe('restore() checks a snapshot fully', () => {
     expect(Buffer.from(market.snapshot()).equals(Buffer.from(snapshot))).toBe(true);
   });
 
+  it('refuses a block at height or log index 0 by its shape, before the chain is checked', () => {
+    for (const field of ['height', 'index']) {
+      const market = powerMarket(s.init);
+      const bytes = edit(firstBlock, (line) => void ((line['header'] as Json)[field] = 0));
+      expect(() => market.restore(bytes), field).toThrow(new RegExp(`^block 1 is malformed \\(header\\.${field}\\)`));
+    }
+  });
+
   it('refuses the snapshots the old format allowed: no tables, an empty block', () => {
     for (const text of ['{"version":1,"marketId":"greenraft","blocks":[{}]}', '{"version":1,"marketId":"greenraft","blocks":[]}']) {
       expect(() => powerMarket().restore(utf8(text))).toThrow(InvalidSnapshotError);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { blockHeaderSchema, hex64 } from './block-schema.js';
 import { canonicalDecode, canonicalEncode, fromBase64Url, toBase64Url } from './canonical.js';
 import { InvalidSnapshotError, MarketError } from './errors.js';
 import { MARKET_LIMITS } from './limits.js';
@@ -60,7 +61,6 @@ const milliYuan = z.int().min(-MARKET_LIMITS.maxBalance).max(MARKET_LIMITS.maxBa
 const id = z.string().min(1).max(MARKET_LIMITS.maxIdLength).regex(ID_CHARACTERS);
 const subjectId = z.string().min(3).max(MARKET_LIMITS.maxIdLength + 17).regex(ID_CHARACTERS);
 const carbon = z.number().min(0).max(MARKET_LIMITS.maxCarbonAccountTonnes);
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 const headerSchema = z.strictObject({
   format: z.literal(FORMAT),
@@ -124,7 +124,7 @@ const offerSchema = z.strictObject({
 });
 
 const blockSchema = z.strictObject({
-  header: z.strictObject({ height: count, term: count, index: count, previousHash: hex64, merkleRoot: hex64 }),
+  header: blockHeaderSchema,
   hash: hex64,
   transactions: z.array(z.string().regex(/^[A-Za-z0-9_-]*$/)).max(MARKET_LIMITS.maxEntryTransactions),
 });

@@ -24,6 +24,8 @@ export interface WalFileSystem {
   /** Creates `to` as a second name of `from`; fails with EEXIST if `to` exists. */
   link(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
+  /** Removes an empty directory. */
+  rmdir(path: string): Promise<void>;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, data: Uint8Array): Promise<void>;
   /** fsyncs a directory, so that the files created, renamed or removed in it stay so. */
@@ -57,6 +59,7 @@ export const nodeFileSystem: WalFileSystem = {
   rename: (from, to) => call<void>((done) => fs.rename(from, to, (error) => done(error, undefined))),
   link: (from, to) => call<void>((done) => fs.link(from, to, (error) => done(error, undefined))),
   unlink: (path) => call<void>((done) => fs.unlink(path, (error) => done(error, undefined))),
+  rmdir: (path) => call<void>((done) => fs.rmdir(path, (error) => done(error, undefined))),
   readFile: (path) => call<Buffer>((done) => fs.readFile(path, done)),
   writeFile: (path, data) => call<void>((done) => fs.writeFile(path, data, (error) => done(error, undefined))),
   syncDirectory: async (path) => {

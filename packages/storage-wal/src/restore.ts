@@ -4,7 +4,6 @@
  * fsynced and renamed, then a batch with the snapshot reference and the hard state, fdatasynced),
  * so it is exactly what a node that had installed that snapshot would hold.
  */
-import { readdir, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigurationError, InvalidArgumentError, StorageError, members, rejectUnknownOptions, validateConfiguration } from '@greenraft/consensus';
 import type { HardState, NodeId, SnapshotMetadata } from '@greenraft/consensus';
@@ -59,12 +58,12 @@ function checkInit(init: RestoreSnapshotInit): void {
  * first: what opening the store will create. Throws InvalidArgumentError unless `directory` is
  * missing or an empty directory.
  */
-async function missingDirectories(directory: string): Promise<string[]> {
+async function missingDirectories(fileSystem: WalFileSystem, directory: string): Promise<string[]> {
   const missing: string[] = [];
   for (let path = directory; ; path = dirname(path)) {
     let names: string[];
     try {
-      names = await readdir(path);
+      names = await fileSystem.readdir(path);
     } catch (error) {
       const code = errorCode(error);
       if (code === 'ENOENT' && dirname(path) !== path) {
@@ -92,7 +91,6 @@ async function readSnapshotToRestore(fileSystem: WalFileSystem, path: string): P
     fd = await fileSystem.open(path, 'r');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') throw new InvalidArgumentError(`restoreSnapshot: the snapshot file ${path} does not exist`);
-    if (errorCode(error) === 'EISDIR') throw new InvalidArgumentError(`restoreSnapshot: ${path} is a directory, not a snapshot file`);
     throw new StorageError(`could not open the snapshot file ${path}: ${(error as Error).message}`, { cause: error });
   }
   let contents: SnapshotContents;
@@ -142,7 +140,7 @@ async function undoRestore(fileSystem: WalFileSystem, directory: string, created
   // Deepest first; a directory something else wrote into stays.
   for (const path of created) {
     try {
-      await rmdir(path);
+      await fileSystem.rmdir(path);
     } catch {
       return;
     }
@@ -186,15 +184,14 @@ export async function restoreSnapshot(init: RestoreSnapshotInit): Promise<Restor
   const fileSystem = nodeFileSystem;
   const snapshotFile = resolve(init.snapshotFile);
   const target = resolve(init.directory);
-  // Refused before a large file is read, and checked again before the write.
-  await missingDirectories(target);
+  // Refused before a large file is read; a log written there meanwhile is caught under the store's lock.
+  const created = await missingDirectories(fileSystem, target);
   const snapshot = await readSnapshotToRestore(fileSystem, snapshotFile);
   const { metadata } = snapshot;
   if (init.nodeId !== undefined && !members(metadata.config).has(init.nodeId)) {
     const named = [...members(metadata.config)].join(', ');
     throw new InvalidArgumentError(`restoreSnapshot: node ${init.nodeId} is not a member of the snapshot's configuration (${named}); it would start as a removed node`);
   }
-  const created = await missingDirectories(target);
   let storage: WalStorage;
   try {
     storage = await openWalStorage({ directory: target }, fileSystem);

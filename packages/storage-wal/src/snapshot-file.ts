@@ -103,10 +103,6 @@ export async function readSnapshotFile(fileSystem: WalFileSystem, directory: str
 export interface SnapshotContents {
   /** Index, term and configuration, as the file's metadata holds them. */
   readonly metadata: SnapshotMetadata;
-  /** The file id its metadata records. */
-  readonly id: number;
-  /** Bytes of state machine data. */
-  readonly size: number;
   /** The data, when asked to keep it. */
   readonly data: Uint8Array | undefined;
 }
@@ -162,5 +158,5 @@ export async function readSnapshotContents(fileSystem: WalFileSystem, fd: number
   const trailer = Buffer.alloc(TRAILER_BYTES);
   if ((await readFully(fileSystem, fd, trailer, 0, TRAILER_BYTES, dataStart + dataLength)) < TRAILER_BYTES) throw corrupt(dataStart + dataLength, 'snapshot checksum cut short');
   if (trailer.readUInt32LE(0) !== checksum) throw corrupt(dataStart, 'snapshot checksum mismatch');
-  return { metadata, id, size: dataLength, data };
+  return { metadata, data };
 }
