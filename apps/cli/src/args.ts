@@ -18,7 +18,7 @@ export interface OptionSpec<Value> {
   readonly help: string;
   /** The default as the help prints it; absent when there is none. */
   readonly defaultText?: string;
-  /** The command needs it: the synopsis shows it without brackets. Set by {@link required}, which also refuses its absence. */
+  /** The command needs it: the synopsis shows it without brackets and its help line ends `(required)`. Set by {@link required}, which also refuses its absence. */
   readonly required?: boolean;
   /**
    * Turns what the command line gave into the value: the text after the flag, `undefined` when
@@ -157,7 +157,7 @@ export function formatHelp(spec: CommandSpec): string {
     ...(spec.positionals ?? []).map((positional): [string, string] => [positional.name, positional.help]),
     ...optionEntries.map(([key, option]): [string, string] => [
       `${option.short === undefined ? '' : `-${option.short}, `}--${flagName(key)}${option.value === undefined ? '' : ` ${option.value}`}`,
-      `${option.help}${option.defaultText === undefined ? '' : ` (default ${option.defaultText})`}`,
+      `${option.help}${option.required === true ? ' (required)' : ''}${option.defaultText === undefined ? '' : ` (default ${option.defaultText})`}`,
     ]),
     ...GLOBAL_HELP.map(([flag, help]): [string, string] => [flag, help]),
   ];
@@ -224,15 +224,18 @@ export function textOption(init: { value: string; help: string }): OptionSpec<st
 }
 
 /**
- * `spec` made required: the command line must give it (else `--flag is required`, before `spec`
- * parses anything), the synopsis shows it without brackets, and its value is never undefined.
+ * `spec` made required: the command line must give it (else `--flag is required`, or
+ * `--flag is required: <hint>` when a `hint` says what to give, before `spec` parses anything),
+ * the synopsis shows it without brackets, its help line ends `(required)`, and its value is
+ * never undefined.
  */
-export function required<Value>(spec: OptionSpec<Value | undefined>): OptionSpec<Value> {
+export function required<Value>(spec: OptionSpec<Value | undefined>, hint?: string): OptionSpec<Value> {
+  const missing = hint === undefined ? 'is required' : `is required: ${hint}`;
   return {
     ...spec,
     required: true,
     parse: (text, flag) => {
-      if (text === undefined) throw new InvalidArgumentError(`${flag} is required`);
+      if (text === undefined) throw new InvalidArgumentError(`${flag} ${missing}`);
       // Given a text, an option's parse yields its value: undefined stands only for an absent option.
       return spec.parse(text, flag) as Value;
     },

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, InvalidArgumentError } from '@greenraft/consensus';
 import { afterAll, describe, expect, it } from 'vitest';
-import { booleanOption, commandSpec, defineCommand, flagName, formatHelp, integerOption, parseCommandLine } from './args.js';
+import { booleanOption, commandSpec, defineCommand, flagName, formatHelp, integerOption, parseCommandLine, required, textOption } from './args.js';
 import { COMMANDS, runCli, runCommandLine } from './cli.js';
 import { capture } from './test-support.js';
 
@@ -42,6 +42,28 @@ describe('one argument table for every command', () => {
         if (option.required === true) expect(usageLines).not.toContain(`[${flag}]`);
       }
     }
+  });
+
+  it('marks a required option "(required)" in its help line, once, from the table alone', () => {
+    for (const command of COMMANDS) {
+      const rows = formatHelp(command.spec)
+        .split('\n\n')
+        .find((section) => section.startsWith('options:\n'))!
+        .split('\n')
+        .slice(1);
+      for (const [key, option] of Object.entries(command.spec.options)) {
+        const head = `--${flagName(key)}${option.value === undefined ? '' : ` ${option.value}`}`;
+        const row = rows.find((line) => line.replace(/^ {2}(-\w, )?/, '').startsWith(`${head} `));
+        expect(row, `${command.spec.name} ${head}`).toBeDefined();
+        // The formatter adds the mark; a help text that wrote it too would print it twice.
+        expect(option.help, `${command.spec.name} ${head}`).not.toMatch(/\brequired\b/);
+        if (option.required === true) expect(row, `${command.spec.name} ${head}`).toMatch(/ \(required\)$/);
+        else expect(row, `${command.spec.name} ${head}`).not.toContain('(required)');
+      }
+    }
+    const spec = commandSpec({ name: 'x', summary: 's', description: 'd', options: { out: required(textOption({ value: 'DIR', help: 'where' }), 'the directory') }, exitStatus: '0' });
+    expect(formatHelp(spec)).toMatch(/\n {2}--out DIR +where \(required\)\n/);
+    expect(() => parseCommandLine(spec, [])).toThrow(new InvalidArgumentError('--out is required: the directory'));
   });
 
   it('lists a group of sub-commands with their summaries in one column after the longest name', async () => {

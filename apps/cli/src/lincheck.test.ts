@@ -78,7 +78,7 @@ describe('greenraft lincheck', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*no-such-file\.txt/);
     for (const [args, message] of [
-      [[join(vectors, 'kv/c01-ok.txt')], /--format is required/],
+      [[join(vectors, 'kv/c01-ok.txt')], /--format is required: jepsen-etcd or kv/],
       [['--format', 'csv', 'x'], /--format takes one of jepsen-etcd, kv, not 'csv'/],
       [['--format', 'kv'], /missing FILE/],
       [['--format', 'kv', 'a', 'b'], /unexpected argument 'b': only FILE is taken/],

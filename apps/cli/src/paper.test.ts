@@ -103,7 +103,7 @@ describe('greenraft paper', () => {
   it('refuses bad arguments before any work, with exit code 2 and a message naming the option', async () => {
     const missing = await capture(() => runCli(['paper', '--rounds', '5']));
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/--out is required/);
+    expect(missing.stderr).toMatch(/--out is required: the directory to write the tables and figures into/);
     const study = await capture(() => runCli(['paper', '--out', scratch, '--study', 'epochs,bogus']));
     expect(study.code).toBe(2);
     expect(study.stderr).toMatch(/--study takes all, none or a comma list of epochs, sweep, availability, not 'bogus'/);

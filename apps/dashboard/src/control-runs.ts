@@ -6,12 +6,10 @@
  */
 import { isGreenraftError } from '@greenraft/consensus';
 import type { NodeId } from './model/events.js';
-import { type ClusterControls, type ControlName, SCORING_CHOICES, type TradeInit } from './sources/source.js';
+import { type ClusterControls, SCORING_CHOICES, type TradeInit } from './sources/source.js';
 
 /** One use of a control. */
 export interface ControlRun {
-  /** The control (`autoRounds`: the period of the automatic trading rounds). */
-  readonly control: ControlName | 'autoRounds';
   /** What the status line says while it runs: `Crashing n1`. */
   readonly label: string;
   /** Carries the control out; resolves with what it did, as a sentence for people. */
@@ -29,7 +27,6 @@ const seconds = (ms: number) => `${ms / 1000} s`;
 /** Each control of {@link ClusterControls} as a {@link ControlRun}. */
 export const controlRuns = {
   crash: (controls: ClusterControls, node: NodeId): ControlRun => ({
-    control: 'crash',
     label: `Crashing ${node}`,
     run: async () => {
       await controls.crash(node);
@@ -37,7 +34,6 @@ export const controlRuns = {
     },
   }),
   restart: (controls: ClusterControls, node: NodeId): ControlRun => ({
-    control: 'restart',
     label: `Restarting ${node}`,
     run: async () => {
       await controls.restart(node);
@@ -45,7 +41,6 @@ export const controlRuns = {
     },
   }),
   transferLeadership: (controls: ClusterControls, to: NodeId): ControlRun => ({
-    control: 'transferLeadership',
     label: `Handing leadership to ${to}`,
     run: async () => {
       await controls.transferLeadership(to);
@@ -53,7 +48,6 @@ export const controlRuns = {
     },
   }),
   partition: (controls: ClusterControls, a: NodeId, b: NodeId): ControlRun => ({
-    control: 'partition',
     label: `Cutting ${a} ↔ ${b}`,
     run: async () => {
       await controls.partition(a, b);
@@ -64,7 +58,6 @@ export const controlRuns = {
   heal: (controls: ClusterControls, a?: NodeId, b?: NodeId): ControlRun =>
     a === undefined || b === undefined
       ? {
-          control: 'heal',
           label: 'Healing every link',
           run: async () => {
             await controls.heal();
@@ -72,7 +65,6 @@ export const controlRuns = {
           },
         }
       : {
-          control: 'heal',
           label: `Healing ${a} ↔ ${b}`,
           run: async () => {
             await controls.heal(a, b);
@@ -80,7 +72,6 @@ export const controlRuns = {
           },
         },
   proposeTrade: (controls: ClusterControls, trade: TradeInit): ControlRun => ({
-    control: 'proposeTrade',
     label: `Proposing ${trade.kWh} kWh from ${trade.seller} to ${trade.buyer}`,
     run: async () => {
       const result = await controls.proposeTrade(trade);
@@ -88,7 +79,6 @@ export const controlRuns = {
     },
   }),
   runRound: (controls: ClusterControls): ControlRun => ({
-    control: 'runRound',
     label: 'Running a trading round',
     run: async () => {
       const { round, contracts, index, dropped = 0 } = await controls.runRound();
@@ -96,7 +86,6 @@ export const controlRuns = {
     },
   }),
   setScoring: (controls: ClusterControls, choice: string): ControlRun => ({
-    control: 'setScoring',
     label: 'Changing the scoring strategy',
     run: async () => {
       await controls.setScoring(choice);
@@ -105,7 +94,6 @@ export const controlRuns = {
   }),
   /** `everyMs` 0 pauses the automatic rounds. */
   autoRounds: (setAutoRounds: (everyMs: number) => void | Promise<void>, everyMs: number): ControlRun => ({
-    control: 'autoRounds',
     label: everyMs > 0 ? `Starting a trading round every ${seconds(everyMs)}` : 'Pausing the automatic trading rounds',
     run: async () => {
       await setAutoRounds(everyMs);

@@ -152,11 +152,12 @@ export interface MarketQueryOptions extends CallOptions {
   id?: string;
 }
 
-/** A voting configuration: weights of the voters, the learners, and the outgoing voters during a joint change. */
+/** A voting configuration: weights of the voters, the learners, and during a joint change the outgoing configuration. */
 export interface ClusterConfiguration {
   voters: Record<string, number>;
   learners: string[];
-  outgoing: Record<string, number> | null;
+  /** The configuration being left during a joint change (its voters' weights and its learners), else `null`. */
+  outgoing: { voters: Record<string, number>; learners: string[] } | null;
 }
 
 /** What `status` answers (`cluster.status`); nodes may add fields. */

@@ -2,6 +2,7 @@
 import type { ClusterStatus, JsonValue } from '@greenraft/client';
 import { InvalidArgumentError } from '@greenraft/consensus';
 import { booleanOption, commandSpec, defineCommand, integerOption, type OptionSpec, required } from '../args.js';
+import { describeConfiguration } from '../config-text.js';
 import { print } from '../io.js';
 import { clusterOptions, withClient } from './kv.js';
 
@@ -10,23 +11,12 @@ const EXIT_STATUS = '0 done, 2 bad arguments, no node reachable, a change refuse
 function requiredUrl(help: string): OptionSpec<string> {
   return required({
     value: 'URL',
-    help: `${help} (required)`,
+    help,
     parse: (text, flag) => {
       if (text !== undefined && !URL.canParse(text)) throw new InvalidArgumentError(`${flag} takes a URL, not '${text}'`);
       return text;
     },
   });
-}
-
-/** A configuration as the text output prints it: `n1=3 n2=2 (learners: n4)`. */
-function describeConfiguration(config: ClusterStatus['config'] | undefined): string {
-  if (config === undefined || config === null || typeof config !== 'object') return 'unknown';
-  const voters = Object.entries(config.voters ?? {})
-    .map(([id, weight]) => `${id}=${weight}`)
-    .join(' ');
-  const learners = Array.isArray(config.learners) && config.learners.length > 0 ? ` (learners: ${config.learners.join(' ')})` : '';
-  const outgoing = config.outgoing ? ` (joint, outgoing: ${Object.entries(config.outgoing).map(([id, weight]) => `${id}=${weight}`).join(' ')})` : '';
-  return `${voters}${learners}${outgoing}`;
 }
 
 /** What an admin change answered, as one line: the new configuration when it is one. */

@@ -160,7 +160,7 @@ export const kvCasSpec = commandSpec({
     ...writeOptions,
     from: textOption({ value: 'VALUE', help: 'the value KEY must have (or give --absent)' }),
     absent: booleanOption({ help: 'swap only if KEY is absent' }),
-    to: required(textOption({ value: 'VALUE', help: 'the new value (required)' })),
+    to: required(textOption({ value: 'VALUE', help: 'the new value' })),
   },
   positionals: [{ name: 'KEY', help: 'the key' }],
   examples: ['greenraft kv cas meter-7 --from 12.5 --to 13.0', 'greenraft kv cas lock-settlement --absent --to n1 --json'],

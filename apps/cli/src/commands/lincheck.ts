@@ -29,7 +29,7 @@ export const lincheckSpec = commandSpec({
     '  --format kv            EDN lines of a key-value store (get, put, append, cas)',
   ].join('\n'),
   options: {
-    format: required(choiceOption({ help: 'how FILE is written (required)', values: FORMATS })),
+    format: required(choiceOption({ help: 'how FILE is written', values: FORMATS }), FORMATS.join(' or ')),
     json: booleanOption({ help: 'print one JSON object: {"linearizable":bool,"ops":n,"ms":t,...}' }),
     timeout: optionalIntegerOption({ value: 'MS', help: "give up after MS milliseconds (verdict 'unknown', exit 3)", min: 1, max: Number.MAX_SAFE_INTEGER }),
   },

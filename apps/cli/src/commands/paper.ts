@@ -12,7 +12,7 @@ import { print, printError } from '../io.js';
 import { progressDisplay } from '../paper/progress.js';
 import { type WrittenFiles, writeReproduction } from '../paper/write.js';
 
-const outOption = required(textOption({ value: 'DIR', help: 'the directory to write the tables and figures into (created if need be); required' }));
+const outOption = required(textOption({ value: 'DIR', help: 'the directory to write the tables and figures into (created if need be)' }), 'the directory to write the tables and figures into');
 
 const studyOption: OptionSpec<readonly PaperStudy[]> = {
   value: 'all|none|LIST',

@@ -3,10 +3,11 @@
  * directory from one snapshot file (`restoreSnapshot` of @greenraft/storage-wal), so that a
  * cluster that lost a quorum's data can start again from the newest snapshot left.
  */
-import { type ClusterConfig, type Configuration, InvalidArgumentError, StorageError } from '@greenraft/consensus';
+import { type ClusterConfig, configurationToJSON, InvalidArgumentError, StorageError } from '@greenraft/consensus';
 import { loadServerConfig } from '@greenraft/server';
 import { type RestoredSnapshot, restoreSnapshot } from '@greenraft/storage-wal';
 import { booleanOption, commandSpec, defineCommand, type ParsedCommandLine, required, textOption } from '../args.js';
+import { describeConfiguration } from '../config-text.js';
 import { print, printError } from '../io.js';
 
 /** The table of `greenraft restore`. */
@@ -25,7 +26,7 @@ export const restoreSpec = commandSpec({
     'newer data survives: otherwise rebuild nodes from their peers (docs/operations.md).',
   ].join('\n'),
   options: {
-    snapshot: required(textOption({ value: 'FILE', help: 'the snapshot file to restore from (required)' })),
+    snapshot: required(textOption({ value: 'FILE', help: 'the snapshot file to restore from' })),
     config: textOption({ value: 'FILE', help: 'the node\u2019s configuration file: restores its dataDir, for its id' }),
     dataDir: textOption({ value: 'DIR', help: 'the data directory to write, instead of --config' }),
     json: booleanOption({ help: 'print one JSON object: {"directory","node","index","term","bytes","config"}' }),
@@ -38,23 +39,9 @@ export const restoreSpec = commandSpec({
     '0 restored, 1 the snapshot file is corrupt or of a newer format, or the directory could not be written (what was written is removed), 2 bad arguments, an invalid configuration, a missing file, a directory that is not empty, or a node the snapshot\u2019s configuration does not name.',
 });
 
-function describeHalf(half: Configuration): string {
-  const voters = [...half.voters].map(([id, weight]) => `${id}=${weight}`).join(' ');
-  return half.learners.size === 0 ? voters : `${voters} (learners: ${[...half.learners].join(' ')})`;
-}
-
-/** `n1=3 n2=2 (learners: n4)`, as `greenraft admin status` prints a configuration. */
-function describeConfig(config: ClusterConfig): string {
-  return config.outgoing === undefined ? describeHalf(config.incoming) : `${describeHalf(config.incoming)} (joint, outgoing: ${describeHalf(config.outgoing)})`;
-}
-
-function halfJSON(half: Configuration): { voters: Record<string, number>; learners: string[] } {
-  return { voters: Object.fromEntries(half.voters), learners: [...half.learners] };
-}
-
-/** The configuration in the client protocol's JSON form. */
+/** The configuration in the client protocol's JSON form (ids sorted, as a node's answers have them). */
 function configJSON(config: ClusterConfig): Record<string, unknown> {
-  return { ...halfJSON(config.incoming), outgoing: config.outgoing === undefined ? null : halfJSON(config.outgoing) };
+  return { ...configurationToJSON(config.incoming), outgoing: config.outgoing === undefined ? null : configurationToJSON(config.outgoing) };
 }
 
 function report(restored: RestoredSnapshot, node: string | undefined): Record<string, unknown> {
@@ -87,7 +74,7 @@ export async function runRestore({ options }: ParsedCommandLine<typeof restoreSp
   else {
     print(
       `restored ${node === undefined ? '' : `${node} in `}${restored.directory} from ${options.snapshot}: index ${index}, term ${term}, ` +
-        `${restored.bytes} bytes of state, voters ${describeConfig(config)}; start the node to run from it`,
+        `${restored.bytes} bytes of state, voters ${describeConfiguration(configJSON(config))}; start the node to run from it`,
     );
   }
   return 0;

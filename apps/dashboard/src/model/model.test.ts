@@ -108,6 +108,20 @@ describe('the dashboard model', () => {
     expect(model.elections()).toEqual({ elections: 1501, failed: 750, led: 750, candidacies: 1501 });
   });
 
+  it('forgets the oldest term first when a term arrives late, below the highest one seen', () => {
+    const model = new DashboardModel();
+    // Even terms 2–2000 elected a leader: as many terms as the model keeps.
+    for (let term = 2; term <= 2000; term += 2) model.apply({ type: 'leader', at: term, reporter: 'a', leader: 'a', term });
+    // A lagging node tells of term 3, then term 5, both leaderless: terms 2 and then 3 are forgotten, not 4.
+    model.apply({ type: 'election', at: 2001, node: 'b', term: 3 });
+    model.apply({ type: 'election', at: 2002, node: 'b', term: 5 });
+    expect(model.elections()).toEqual({ elections: 1002, failed: 2, led: 1000, candidacies: 1002 });
+    // Term 3 is forgotten (its report changes nothing); term 5 is kept and gets its leader.
+    model.apply({ type: 'leader', at: 2003, reporter: 'a', leader: 'c', term: 3 });
+    model.apply({ type: 'leader', at: 2004, reporter: 'a', leader: 'b', term: 5 });
+    expect(model.elections()).toEqual({ elections: 1002, failed: 1, led: 1001, candidacies: 1002 });
+  });
+
   it('reports each quorum with the weight it reached, and samples latency and throughput per second', () => {
     const model = feed(new DashboardModel({ quorums: 2 }), [status('a', 'leader', 2, 10)]);
     model.sample(10_000);

@@ -159,7 +159,7 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
   #strategy: string | undefined;
   readonly #quorums: QuorumView[] = [];
   readonly #leaders: LeaderTerm[] = [];
-  /** The terms seen, recent ones only: each one's leader, if reported, and the nodes known to have campaigned in it. */
+  /** The terms seen, recent ones only, in increasing order (the first is the oldest kept): each one's leader, if reported, and the nodes known to have campaigned in it. */
   readonly #terms = new Map<number, { leader: NodeId | undefined; candidates: Set<NodeId> }>();
   #highestTerm = 0;
   /** What the terms dropped from #terms counted. */
@@ -321,13 +321,19 @@ export class DashboardModel extends EventEmitter<DashboardModelEvents> {
     let entry = this.#terms.get(term);
     if (entry !== undefined) return entry;
     // Older than every kept term once some were forgotten: already counted, or never to be known.
-    if (this.#terms.size >= TERMS_KEPT && term < Math.min(...this.#terms.keys())) return undefined;
+    if (this.#terms.size >= TERMS_KEPT && term < this.#terms.keys().next().value!) return undefined;
     entry = { leader: undefined, candidates: new Set() };
-    this.#terms.set(term, entry);
+    if (term > this.#highestTerm) this.#terms.set(term, entry);
+    else {
+      // Below the highest term seen (a lagging node's report): put it in its place, to keep the order.
+      const terms = [...this.#terms];
+      terms.splice(terms.findIndex(([kept]) => kept > term), 0, [term, entry]);
+      this.#terms.clear();
+      for (const [kept, record] of terms) this.#terms.set(kept, record);
+    }
     this.#highestTerm = Math.max(this.#highestTerm, term);
     if (this.#terms.size > TERMS_KEPT) {
-      const oldest = Math.min(...this.#terms.keys());
-      const dropped = this.#terms.get(oldest)!;
+      const [oldest, dropped] = this.#terms.entries().next().value!;
       this.#terms.delete(oldest);
       this.#forgotten.elections++;
       if (dropped.leader === undefined) this.#forgotten.failed++;
