@@ -6,6 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '@greenraft/consensus';
@@ -16,7 +18,7 @@ import { benchSpec } from '../commands/bench.js';
 import { capture } from '../test-support.js';
 import { parseWsBench, repositoryRoot } from './bench-modules.js';
 import { benchChartSpec, benchChartSvg, heterogeneousSeries } from './chart.js';
-import { clusterSuite, metricSum, profilingArgs, residentMb } from './cluster.js';
+import { clusterSuite, metricSum, profilingArgs, residentMb, watchHeap } from './cluster.js';
 import { cliEntry } from '../node-process.js';
 import { compareReports, formatComparison, parseResults } from './compare.js';
 import { accessLatencies, classicQuorumRttMs, paperInputs, smallestQuorum } from './heterogeneous.js';
@@ -399,6 +401,21 @@ describe('greenraft bench', () => {
     const table = await capture(() => runCli(['bench', '--from', out, '--suite', 'limits']));
     expect(table.stdout).toMatch(/^\nsuite limits: \d+ CPUs, Node\.js v[\d.]+, load average [\d.]+ \/ [\d.]+ \(1 \/ 5 min\) \(kept results\)\nname /);
 
+    // --only picks kept rows by name as a run would measure them: the limits whole, the Raft rows it names.
+    const only = await capture(() => runCli(['bench', '--from', out, '--only', '3 nodes classic c1', '--json']));
+    expect(only.code).toBe(0);
+    expect(only.stderr).toBe('');
+    expect(only.stdout.trim().split('\n').map((line) => JSON.parse(line) as SuiteReport)).toEqual([
+      limits,
+      { ...memory, results: memory.results.filter((row) => row.name === 'memory 3 nodes classic c1' || row.name === 'memory 3 nodes classic c1024') },
+    ]);
+    const onlyNone = await capture(() => runCli(['bench', '--from', out, '--suite', 'memory', '--only', 'no such row', '--json']));
+    expect(onlyNone).toEqual({
+      code: 0,
+      stdout: `${JSON.stringify({ ...memory, results: [] })}\n`,
+      stderr: `greenraft bench: --only 'no such row' is in the name of no row of the memory suite in ${out}\n`,
+    });
+
     // The kept file, one row doctored: --compare prints the change against it.
     const kept = lines.map((line) => ({ ...line, results: line.results.map((row) => ({ ...row, opsPerSec: 1 })) }));
     writeFileSync(out, JSON.stringify(kept));
@@ -472,14 +489,50 @@ describe('greenraft bench', () => {
 });
 
 describe('the cluster suite\u2019s helpers', () => {
-  it('reads a process\u2019s peak and current resident set from /proc', () => {
+  it('reads a process\u2019s peak resident set from /proc', () => {
+    // The resident set now, read first: the peak read after it can only be as high or higher.
+    const now = existsSync('/proc/self/status') ? Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024 : undefined;
     const own = residentMb(process.pid);
-    if (existsSync('/proc/self/status')) {
-      expect(own!.peak).toBeGreaterThanOrEqual(own!.now);
-      expect(own!.now).toBeGreaterThan(10);
+    if (now !== undefined) {
+      expect(own).toBeGreaterThanOrEqual(now);
+      expect(now).toBeGreaterThan(10);
     } else expect(own).toBeUndefined();
     expect(residentMb(undefined)).toBeUndefined();
     expect(residentMb(2 ** 30)).toBeUndefined();
+  });
+
+  it('watches a node\u2019s heap through the load, scrape after scrape, not only at its ends', async () => {
+    // A /metrics page whose heap moves from scrape to scrape: its lowest and highest only mid-window,
+    // and one scrape in between that fails (a connection dropped), which must leave a gap only.
+    const usedMb = [40, 12, undefined, 55, 90, 30];
+    const totalMb = [60, 60, undefined, 80, 120, 70];
+    const MB = 1024 * 1024;
+    let served = 0;
+    const server = createServer((request, response) => {
+      const i = Math.min(served, usedMb.length - 1);
+      if (request.url === '/metrics') served++;
+      if (usedMb[i] === undefined) {
+        request.socket.destroy();
+        return;
+      }
+      response.end(`nodejs_heap_size_used_bytes ${usedMb[i]! * MB}\nnodejs_heap_size_total_bytes ${totalMb[i]! * MB}\nnodejs_external_memory_bytes ${3 * MB}\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const watch = watchHeap(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 10);
+      const deadline = Date.now() + 10_000;
+      while (served < usedMb.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const range = await watch.stop();
+      expect(served).toBeGreaterThanOrEqual(usedMb.length);
+      expect(range).toEqual({ usedMinMb: 12, usedMaxMb: 90, totalMaxMb: 120 });
+      // Stopped means stopped: no scrape after it.
+      const after = served;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(served).toBe(after);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('hands the profiler flags of the bench, and only those, to its node processes', () => {

@@ -5,7 +5,7 @@
  * 1, 64 and 1024: 128-byte writes (ops/s, p50/p99, fsyncs/s and peer bytes per write from the
  * nodes' /metrics), then linearizable reads by ReadIndex and by lease at the same concurrencies.
  * After every load, each node's peak RSS (VmHWM, a high-water mark: the load that raises it is the
- * one that pushed it); during every load, each node's V8 heap, read from its /metrics every
+ * one that pushed it); during every load, the leader's V8 heap, read from its /metrics every
  * 250 ms, since its peaks come and go between the scrapes before and after.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { type ClusterNode, initCluster } from '../commands/cluster.js';
 import { NodeProcess } from '../node-process.js';
 import { type ClientLoad, type ClientLoadResult, startClientProcess } from './cluster-client.js';
 import { type RaftSuiteInit, wanted } from './memory.js';
-import { type BenchResult, machine, result, type SuiteReport } from './report.js';
+import { type BenchResult, machine, ratioTo, result, type SuiteReport } from './report.js';
 
 const NODES = 3;
 const CONCURRENCIES = [1, 64, 1024] as const;
@@ -84,7 +84,7 @@ const MB = 1024 * 1024;
 /** A node's memory from its /metrics page and its /proc entry. */
 function memoryOf(page: string, pid: number | undefined): NodeMemory {
   return {
-    peakRssMb: residentMb(pid)?.peak,
+    peakRssMb: residentMb(pid),
     heapTotalMb: metricSum(page, 'nodejs_heap_size_total_bytes') / MB,
     heapUsedMb: metricSum(page, 'nodejs_heap_size_used_bytes') / MB,
     externalMb: metricSum(page, 'nodejs_external_memory_bytes') / MB,
@@ -104,64 +104,68 @@ async function sample(nodes: readonly RunningNode[]): Promise<Sample> {
   };
 }
 
-/** How often the suite reads each node's memory while a load runs. */
+/** How often the suite reads the leader's memory while a load runs. */
 const WATCH_MS = 250;
 
 /** The range a node's V8 heap moved in during a load: what it used (garbage included) and what it held from the system. */
-interface HeapRange {
+export interface HeapRange {
   readonly usedMinMb: number;
   readonly usedMaxMb: number;
   readonly totalMaxMb: number;
 }
 
 /**
- * Reads every node's heap every {@link WATCH_MS} until stopped: the peaks of a load come and go
- * between the scrapes before and after it (a full collection can free most of the heap).
+ * Reads the heap of the node at `url` every `everyMs` until stopped: the peaks of a load come and
+ * go between the scrapes before and after it (a full collection can free most of the heap). Stops
+ * with the range its scrapes saw, or undefined if none answered.
  */
-function watchHeaps(nodes: readonly RunningNode[]): { stop(): Promise<Map<string, HeapRange>> } {
-  const ranges = new Map<string, HeapRange>();
-  const note = (id: string, memory: NodeMemory) => {
-    const range = ranges.get(id);
-    ranges.set(id, {
-      usedMinMb: Math.min(range?.usedMinMb ?? Number.POSITIVE_INFINITY, memory.heapUsedMb),
-      usedMaxMb: Math.max(range?.usedMaxMb ?? 0, memory.heapUsedMb),
-      totalMaxMb: Math.max(range?.totalMaxMb ?? 0, memory.heapTotalMb),
-    });
-  };
+export function watchHeap(url: string, everyMs: number = WATCH_MS): { stop(): Promise<HeapRange | undefined> } {
+  let range: HeapRange | undefined;
   let watching = true;
   const loop = (async () => {
     while (watching) {
-      await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
       if (!watching) return;
-      const pages = await Promise.allSettled(nodes.map((node) => scrape(node.node.http)));
-      // A scrape that fails (a node too busy to answer in time) leaves a gap, not an error.
-      for (const [i, page] of pages.entries()) if (page.status === 'fulfilled') note(nodes[i]!.node.id, memoryOf(page.value, undefined));
+      let memory: NodeMemory;
+      try {
+        memory = memoryOf(await scrape(url), undefined);
+      } catch {
+        // A scrape that fails (a node too busy to answer in time) leaves a gap, not an error.
+        continue;
+      }
+      range = {
+        usedMinMb: Math.min(range?.usedMinMb ?? Number.POSITIVE_INFINITY, memory.heapUsedMb),
+        usedMaxMb: Math.max(range?.usedMaxMb ?? 0, memory.heapUsedMb),
+        totalMaxMb: Math.max(range?.totalMaxMb ?? 0, memory.heapTotalMb),
+      };
     }
   })();
   return {
     async stop() {
       watching = false;
       await loop;
-      return ranges;
+      return range;
     },
   };
 }
 
-/** A process's resident set in MB (Linux: VmHWM, the peak so far, and VmRSS, now), or undefined where it cannot be read. */
-export function residentMb(pid: number | undefined): { peak: number; now: number } | undefined {
+/** A process's peak resident set so far in MB (Linux: VmHWM), or undefined where it cannot be read. */
+export function residentMb(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const peak = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    const now = /^VmRSS:\s+(\d+) kB/m.exec(status);
-    return peak === null || now === null ? undefined : { peak: Number(peak[1]) / 1024, now: Number(now[1]) / 1024 };
+    const peak = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return peak === null ? undefined : Number(peak[1]) / 1024;
   } catch {
     return undefined;
   }
 }
 
-/** The per-node memory fields of a row: each node's peak RSS, the largest of them, and a note of what the load added and how the leader's heap moved. */
-function memoryFields(before: Sample, after: Sample, heaps: ReadonlyMap<string, HeapRange>) {
+/**
+ * The per-node memory fields of a row: each node's peak RSS, the largest of them, and a note of
+ * what the load added and how the leader's heap moved; `heap` is what the watch of the leader
+ * known before the load saw.
+ */
+function memoryFields(before: Sample, after: Sample, heap: HeapRange | undefined) {
   const byNode: Record<string, number> = {};
   for (const [id, memory] of after.memory) if (memory.peakRssMb !== undefined) byNode[id] = memory.peakRssMb;
   const peaks = Object.values(byNode);
@@ -174,7 +178,8 @@ function memoryFields(before: Sample, after: Sample, heaps: ReadonlyMap<string, 
   if (leader !== undefined) {
     // The scrapes before and after the load count too: the watch may have caught none in a short one.
     const seen = [before.memory.get(after.leader!), leader].filter((memory): memory is NodeMemory => memory !== undefined);
-    const range = heaps.get(after.leader!);
+    // A leader elected during the load was not the one watched: only its two scrapes count.
+    const range = before.leader === after.leader ? heap : undefined;
     const usedMin = Math.min(range?.usedMinMb ?? Number.POSITIVE_INFINITY, ...seen.map((memory) => memory.heapUsedMb));
     const usedMax = Math.max(range?.usedMaxMb ?? 0, ...seen.map((memory) => memory.heapUsedMb));
     const totalMax = Math.max(range?.totalMaxMb ?? 0, ...seen.map((memory) => memory.heapTotalMb));
@@ -249,16 +254,18 @@ export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: str
       const { operation, concurrency, name } = load;
       init.log(`cluster: ${operation === 'put' ? 'writes' : `${operation} reads`}, concurrency ${concurrency}`);
       const before = await sample(running);
-      const watch = watchHeaps(running);
+      // Only the leader's heap goes into the row: the watch scrapes it alone, not every node.
+      const leaderUrl = running.find(({ node }) => node.id === before.leader)?.node.http;
+      const watch = leaderUrl === undefined ? undefined : watchHeap(leaderUrl);
       let measured: ClientLoadResult;
-      let heaps: Map<string, HeapRange>;
+      let heap: HeapRange | undefined;
       try {
         measured = await client.run({ endpoints, operation, concurrency, seconds: init.seconds, warmUpSeconds });
       } finally {
-        heaps = await watch.stop();
+        heap = await watch?.stop();
       }
       const after = await sample(running);
-      const { memoryNote, ...memory } = memoryFields(before, after, heaps);
+      const { memoryNote, ...memory } = memoryFields(before, after, heap);
       const common = {
         name,
         nodes: NODES,
@@ -280,9 +287,9 @@ export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: str
             fsyncsPerSec: (after.fsyncs - before.fsyncs) / elapsed,
             bytesPerOp: (after.peerBytes - before.peerBytes) / applied,
             ratio: {
-              latency: latencyLimitMs === undefined ? undefined : measured.p50Ms / latencyLimitMs,
+              latency: ratioTo(measured.p50Ms, latencyLimitMs),
               latencyLimitMs,
-              throughput: groupedWritesPerSec === undefined ? undefined : measured.opsPerSec / groupedWritesPerSec,
+              throughput: ratioTo(measured.opsPerSec, groupedWritesPerSec),
               throughputLimit: groupedWritesPerSec,
             },
             note: `${describe(measured)}; fsync mean ${fsyncMeanMs(before, after)} ms (the WAL's timing); ${memoryNote}`,
@@ -297,12 +304,12 @@ export async function clusterSuite(init: RaftSuiteInit & { readonly dataDir: str
         result({
           ...common,
           ratio: {
-            latency: readLimitMs === undefined ? undefined : measured.p50Ms / readLimitMs,
+            latency: ratioTo(measured.p50Ms, readLimitMs),
             latencyLimitMs: readLimitMs,
             // A read is one request and one answer on a client connection: the raw ws message rate bounds it.
-            throughput: wsMessagesPerSec === undefined ? undefined : measured.opsPerSec / wsMessagesPerSec,
+            throughput: ratioTo(measured.opsPerSec, wsMessagesPerSec),
             throughputLimit: wsMessagesPerSec,
-            readsToWrites: written === undefined ? undefined : measured.opsPerSec / written,
+            readsToWrites: ratioTo(measured.opsPerSec, written),
           },
           note: `${describe(measured)}; ${memoryNote}`,
         }),

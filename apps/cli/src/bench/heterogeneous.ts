@@ -17,7 +17,7 @@ import { PAPER_RENEWABLE_NODES, PAPER_TABLE_1_ROUND } from '@greenraft/simulatio
 import { type LatencyScoringInit, type NodeScoreInput, latencyScoring, measuredScoreInputs, paperScoring } from '@greenraft/weighted-raft';
 import { type RaftSuiteInit, errorNote, nodeIds, wanted, writeLoad } from './memory.js';
 import { type MemoryCluster, type MemoryClusterInit, asWeighted, startMemoryCluster } from './memory-cluster.js';
-import { type BenchResult, machine, result, type SuiteReport } from './report.js';
+import { type BenchResult, machine, ratioTo, result, type SuiteReport } from './report.js';
 import { LatencySamples } from './stats.js';
 
 const SIZES = [5, 30] as const;
@@ -179,7 +179,8 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
     ];
     const latency: [string, Measured][] = [];
     for (const [label, scoringInit, tolerateFailures] of latencyRuns) {
-      if (!wanted(init, `${nodes} nodes weighted, ${label}`)) continue;
+      const name = `${nodes} nodes weighted, ${label}`;
+      if (!wanted(init, name)) continue;
       init.log(`heterogeneous: ${nodes} nodes, weighted, ${label}, each of ${leaders.length} leaders in turn`);
       const measured = await withCluster(
         {
@@ -208,7 +209,7 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
           return pooled;
         },
       );
-      latency.push([label, measured]);
+      latency.push([name, measured]);
     }
 
     const classicP50 = classic?.samples.quantile(0.5);
@@ -218,7 +219,7 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
       const p50 = measured.samples.quantile(0.5);
       const opsPerSec = measured.ops / Math.max(1e-9, measured.seconds);
       return result({
-        name: `${nodes} nodes ${name}`,
+        name,
         nodes,
         policy,
         concurrency: CONCURRENCY,
@@ -230,17 +231,17 @@ export async function heterogeneousSuite(init: RaftSuiteInit): Promise<SuiteRepo
           latencyLimitMs: limit,
           throughput: opsPerSec / throughputLimit,
           throughputLimit,
-          p50ToClassic: policy === 'weighted' && classicP50 !== undefined ? p50 / classicP50 : undefined,
+          p50ToClassic: policy === 'weighted' ? ratioTo(p50, classicP50) : undefined,
         },
         note: [extra, ...new Set(measured.errors)].join('; '),
       });
     };
-    if (classic !== undefined) rows.push(row('classic', 'classic', classic, `${spread}; pooled over leaders ${leaders.join(', ')}`));
+    if (classic !== undefined) rows.push(row(classicName, 'classic', classic, `${spread}; pooled over leaders ${leaders.join(', ')}`));
     if (paper !== undefined) {
       const paperLeader = paper.leaders[0]!;
-      rows.push(row('weighted, paper scoring', 'weighted', paper, `led by ${paperLeader} (access ${access.get(paperLeader)} ms), the heaviest by the market`));
+      rows.push(row(paperName, 'weighted', paper, `led by ${paperLeader} (access ${access.get(paperLeader)} ms), the heaviest by the market`));
     }
-    for (const [label, measured] of latency) rows.push(row(`weighted, ${label}`, 'weighted', measured, `pooled over leaders ${leaders.join(', ')}`));
+    for (const [name, measured] of latency) rows.push(row(name, 'weighted', measured, `pooled over leaders ${leaders.join(', ')}`));
   }
   return { suite: 'heterogeneous', machine: machine(), results: rows };
 }

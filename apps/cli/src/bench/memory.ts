@@ -7,7 +7,7 @@
 import type { ConsensusNode } from '@greenraft/consensus';
 import type { Limits } from './limits.js';
 import { type MemoryCluster, startMemoryCluster } from './memory-cluster.js';
-import { type BenchResult, machine, result, type SuiteReport } from './report.js';
+import { type BenchResult, machine, ratioTo, result, type SuiteReport } from './report.js';
 import { type ClosedLoopResult, closedLoop, LatencySamples } from './stats.js';
 import { payloadPool } from './workload.js';
 
@@ -116,11 +116,11 @@ export async function memorySuite(init: RaftSuiteInit): Promise<SuiteReport> {
               p99Ms: pool.latencies.quantile(0.99),
               p999Ms: pool.latencies.quantile(0.999),
               ratio: {
-                latency: init.limits.memoryRttMs === undefined ? undefined : p50 / init.limits.memoryRttMs,
+                latency: ratioTo(p50, init.limits.memoryRttMs),
                 latencyLimitMs: init.limits.memoryRttMs,
-                throughput: init.limits.applyPerSec === undefined ? undefined : opsPerSec / init.limits.applyPerSec,
+                throughput: ratioTo(opsPerSec, init.limits.applyPerSec),
                 throughputLimit: init.limits.applyPerSec,
-                weightedToClassic: policy === 'weighted' && classicOps !== undefined ? opsPerSec / classicOps : undefined,
+                weightedToClassic: policy === 'weighted' ? ratioTo(opsPerSec, classicOps) : undefined,
               },
               note: [`cpu ${(pool.cpuUs / Math.max(1, pool.ops)).toFixed(1)} µs/write`, ...pool.errors].join('; '),
             }),

@@ -79,20 +79,23 @@ export function result(fields: Omit<BenchResult, 'ratio'> & { ratio?: Record<str
     p99Ms: roundMs(fields.p99Ms),
     ratio,
   };
-  for (const key of ['p999Ms', 'messagesPerCommit', 'fsyncsPerSec', 'bytesPerOp', 'peakRssMb', 'note'] as const) {
+  for (const key of ['p999Ms', 'messagesPerCommit', 'fsyncsPerSec', 'bytesPerOp', 'peakRssMb', 'peakRssMbByNode', 'note'] as const) {
     const value = fields[key];
     if (value === undefined || (typeof value === 'number' && !Number.isFinite(value))) continue;
+    if (typeof value === 'object') {
+      // peakRssMbByNode: kept when some node was read, each figure rounded.
+      const byNode = Object.entries(value);
+      if (byNode.length > 0) out[key] = Object.fromEntries(byNode.filter(([, mb]) => Number.isFinite(mb)).map(([id, mb]) => [id, round(mb, 1)]));
+      continue;
+    }
     out[key] = key === 'p999Ms' ? roundMs(value as number) : typeof value === 'number' ? round(value, 1) : value;
   }
-  const byNode = fields.peakRssMbByNode;
-  if (byNode !== undefined && Object.keys(byNode).length > 0) {
-    const kept: Record<string, number> = {};
-    for (const [id, mb] of Object.entries(byNode)) if (Number.isFinite(mb)) kept[id] = round(mb, 1);
-    // After the scalar figures and before the note, so the note stays last.
-    const { note, ...rest } = out;
-    return { ...rest, peakRssMbByNode: kept, ...(note === undefined ? {} : { note }) } as unknown as BenchResult;
-  }
   return out as unknown as BenchResult;
+}
+
+/** `value / limit`, or undefined when the limit is unknown (not measured in this run): a ratio {@link result} leaves out. */
+export function ratioTo(value: number, limit: number | undefined): number | undefined {
+  return limit === undefined ? undefined : value / limit;
 }
 
 /** `value` to `digits` significant digits: a ratio of 0.00042 keeps its figures, as one of 1258.3 does. */

@@ -10,7 +10,7 @@ import { configuration } from '@greenraft/consensus';
 import { coreNetwork } from '@greenraft/raft/testing';
 import { type RaftSuiteInit, errorNote, nodeIds, wanted, writeLoad } from './memory.js';
 import { startMemoryCluster } from './memory-cluster.js';
-import { type BenchResult, machine, result, type SuiteReport } from './report.js';
+import { type BenchResult, machine, ratioTo, result, type SuiteReport } from './report.js';
 import { LatencySamples } from './stats.js';
 import { payloadPool } from './workload.js';
 
@@ -59,9 +59,9 @@ async function memoryRows(init: RaftSuiteInit): Promise<BenchResult[]> {
             messagesPerCommit: messages,
             ratio: {
               // As in the memory suite: a commit's floor is one memory-transport round trip to a quorum.
-              latency: memoryRttMs === undefined ? undefined : p50 / memoryRttMs,
+              latency: ratioTo(p50, memoryRttMs),
               latencyLimitMs: memoryRttMs,
-              throughput: applyPerSec === undefined ? undefined : loop.opsPerSec / applyPerSec,
+              throughput: ratioTo(loop.opsPerSec, applyPerSec),
               throughputLimit: applyPerSec,
             },
             note: [`cpu ${cpuUsPerOp.toFixed(1)} µs/write`, errorNote(loop)].filter((part) => part !== undefined).join('; '),
@@ -133,9 +133,9 @@ function simulatorRows(init: RaftSuiteInit): BenchResult[] {
           p99Ms: run.rounds.quantile(0.99),
           messagesPerCommit: run.messagesPerCommit,
           ratio: {
-            latency: roundLimitMs === undefined ? undefined : p50 / roundLimitMs,
+            latency: ratioTo(p50, roundLimitMs),
             latencyLimitMs: roundLimitMs,
-            throughput: applyPerSec === undefined ? undefined : run.opsPerSec / applyPerSec,
+            throughput: ratioTo(run.opsPerSec, applyPerSec),
             throughputLimit: applyPerSec,
           },
           note: `one thread, no I/O: cpu ${run.cpuUsPerOp.toFixed(1)} µs/write; latency = wall time of a round`,

@@ -11,6 +11,7 @@ import { booleanOption, commandSpec, defineCommand, type OptionSpec, type Parsed
 import { benchChartSvg } from '../bench/chart.js';
 import { isBenchClientProcess, serveBenchClient } from '../bench/cluster-client.js';
 import { compareReports, formatComparison, readResultsFile } from '../bench/compare.js';
+import { wanted } from '../bench/memory.js';
 import { formatReport, formatReportMarkdown, formatResultsFile, SUITES, type SuiteName, type SuiteReport } from '../bench/report.js';
 import { runSuites } from '../bench/run.js';
 import { print, printError } from '../io.js';
@@ -71,7 +72,7 @@ export const benchSpec = commandSpec({
     dir: fileOption('where the disk limits and the cluster\u2019s data directories write (the data disk)', 'DIR'),
     only: {
       value: 'TEXT',
-      help: 'measure only the rows whose name contains TEXT (the limits still run): one configuration, to profile it',
+      help: 'measure only the rows whose name contains TEXT (the limits still run): one configuration, to profile it; with --from, print only those rows',
       parse: (text, flag) => {
         if (text !== undefined && text.trim() === '') throw new InvalidArgumentError(`${flag} takes the text of a row name, e.g. 'memory 3 nodes classic c1024'`);
         return text;
@@ -123,7 +124,10 @@ export async function runBench({ options }: ParsedCommandLine<typeof benchSpec.o
   };
   let reports: SuiteReport[];
   if (replayed !== undefined) {
-    reports = replayed.filter((report) => options.suite.includes(report.suite));
+    // --only picks the kept rows a run with it would have measured: the limits whole, the Raft suites' rows by name.
+    reports = replayed
+      .filter((report) => options.suite.includes(report.suite))
+      .map((report) => (report.suite === 'limits' ? report : { ...report, results: report.results.filter((row) => wanted(options, row.name)) }));
     for (const report of reports) show(report);
   } else {
     reports = await runSuites({
@@ -136,10 +140,11 @@ export async function runBench({ options }: ParsedCommandLine<typeof benchSpec.o
       },
       onReport: show,
     });
-    const raft = options.suite.filter((suite) => suite !== 'limits');
-    if (options.only !== undefined && raft.length > 0 && reports.every((report) => report.suite === 'limits' || report.results.length === 0)) {
-      printError(`greenraft bench: --only '${options.only}' is in the name of no row of the ${raft.join(', ')} suite${raft.length > 1 ? 's' : ''}; only the limits were measured`);
-    }
+  }
+  const raft = options.suite.filter((suite) => suite !== 'limits');
+  if (options.only !== undefined && raft.length > 0 && reports.every((report) => report.suite === 'limits' || report.results.length === 0)) {
+    const outcome = replayed === undefined ? '; only the limits were measured' : ` in ${options.from}`;
+    printError(`greenraft bench: --only '${options.only}' is in the name of no row of the ${raft.join(', ')} suite${raft.length > 1 ? 's' : ''}${outcome}`);
   }
   try {
     if (options.out !== undefined) await writeOutput(options.out, formatResultsFile(reports), '--out');
