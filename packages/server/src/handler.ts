@@ -25,7 +25,7 @@ import { satisfiesFaultToleranceGuard } from '@greenraft/weight-scoring';
 import type { ServerConfig } from './config.js';
 import { type EntryHeader, encodeEntry, entryFingerprint } from './entry.js';
 import { ApiError, type LeaderHint, RETRY_AFTER_MS, isLeaderMoving, noLeader, outcomeUnknown } from './errors.js';
-import { type ApiRequest, type Consistency, type KvWriteRequest, isClusterOp, kvCommandRequest } from './protocol.js';
+import { type ApiRequest, type Consistency, type KvWriteRequest, ONE_STEP_CLUSTER_OPS, isClusterOp, kvCommandRequest } from './protocol.js';
 import type { ParticipantSigner, UnsignedTransaction } from './market-weights.js';
 import type { ScoringRegistry } from './scoring.js';
 import type { AppliedEntry, MemberAddresses, ServerStateMachine } from './state-machine.js';
@@ -138,10 +138,12 @@ export class ApiHandler {
     const start = performance.now();
     const deadline = context.deadline ?? start + requestTimeoutMs;
     const timed: RequestContext = { ...context, deadline };
-    // A read or a write that meets a leader change waits for the next leader (as long as the
-    // leader wait and its deadline allow) and is tried again; one forwarded here is not, since the
-    // node it came from waits instead, and neither is a cluster change, which may have gone half-way.
-    const holdUntil = context.forwarded || isClusterOp(request.op) ? start : Math.min(start + leaderWaitMs, deadline);
+    // A read, a write or a one-step cluster change that meets a leader change waits for the next
+    // leader (as long as the leader wait and its deadline allow) and is tried again; one forwarded
+    // here is not, since the node it came from waits instead, and neither is a membership change,
+    // which may have gone half-way.
+    const held = !context.forwarded && (!isClusterOp(request.op) || ONE_STEP_CLUSTER_OPS.has(request.op));
+    const holdUntil = held ? Math.min(start + leaderWaitMs, deadline) : start;
     for (let pause = 25; ; pause = Math.min(2 * pause, RETRY_AFTER_MS)) {
       try {
         return await this.#dispatch(request, timed);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HttpAnswer, baseConfig, http, startCluster, type TestCluster } from './cluster.test-utils.js';
+import { type HttpAnswer, RawClient, baseConfig, http, startCluster, type TestCluster } from './cluster.test-utils.js';
 import type { ServerConfigInput } from './config.js';
 import { type GreenraftServer, createServer } from './server.js';
 
@@ -136,4 +136,28 @@ describe('requests during leadership hand-overs', () => {
     const answer = await http(`${cluster.url('n2')}/v1/kv/r4-k29`);
     expect(answer).toMatchObject({ status: 200, body: { value: '29' } });
   }, 60_000);
+
+  it('a weight change that meets a hand-over waits it out and is applied; a membership change is answered at once', async () => {
+    cluster = await startCluster({ overrides: () => ({ policy: 'weighted', weighted: { electionTimeout: { baseMs: 300, stepMs: 30 }, preferredLeader: false } }) });
+    const leader = await cluster.leader();
+    const [down, up] = cluster.followers();
+    await down!.stop();
+    const client = await RawClient.connect(cluster.url(leader.id));
+    try {
+      await client.request({ op: 'hello', clientId: 'hand-over' });
+      // A hand-over to a stopped node stays under way for an election timeout (300 ms), the leader refusing proposals meanwhile.
+      void client.request({ op: 'cluster.transferLeader', to: down!.id });
+      const member = await client.request({ op: 'cluster.addMember', member: 'n9', peerUrl: 'ws://127.0.0.1:1', clientUrl: 'http://127.0.0.1:2', weight: 1 });
+      expect(member).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', reason: 'LEADER_CHANGING', message: expect.stringMatching(/^leadership is being transferred to /) } });
+      const weights = { [leader.id]: 2, [up!.id]: 2, [down!.id]: 1 };
+      const changed = await client.request({ op: 'cluster.setWeights', weights });
+      expect(changed).toMatchObject({ ok: true, result: { voters: weights, learners: [], outgoing: null } });
+      // The membership change did nothing: n9 is in no configuration and no directory.
+      const status = (await http(`${cluster.url(leader.id)}/v1/cluster/status`)).body as { config: { voters: Record<string, number>; learners: string[] }; members: Record<string, unknown> };
+      expect(status.config).toMatchObject({ voters: weights, learners: [] });
+      expect(Object.keys(status.members)).not.toContain('n9');
+    } finally {
+      client.close();
+    }
+  }, 30_000);
 });

@@ -97,6 +97,15 @@ export const WRITE_OPS: ReadonlySet<ApiOp> = new Set<ApiOp>([
   'cluster.setScoring',
 ]);
 
+/**
+ * The cluster changes of one step (weights, leadership, scoring). One that a leader change
+ * refused did nothing (its entry was refused or overwritten, never committed), so the node asked
+ * may wait for the next leader and try it again, as it does reads and writes. A membership change
+ * takes several steps (addresses, learner, promotion or removal), and one cut off after its first
+ * step would meet its own half-done change: it is answered at once.
+ */
+export const ONE_STEP_CLUSTER_OPS: ReadonlySet<ApiOp> = new Set<ApiOp>(['cluster.setWeights', 'cluster.transferLeader', 'cluster.setScoring']);
+
 /** True for a cluster operation (`cluster.*`): a change of membership, weights, leadership or scoring, or the status. */
 export function isClusterOp(op: ApiOp): boolean {
   return op.startsWith('cluster.');
