@@ -140,9 +140,10 @@ const clientSchema = z.strictObject({
   /** Deadline of a read or a write. */
   requestTimeoutMs: positiveMs.default(5000),
   /**
-   * How long a read or a write that meets a leader change (no leader known, a hand-over, an
-   * election) waits for the next leader and is tried again, within its `requestTimeoutMs`,
-   * before it is answered `UNAVAILABLE`. 0 answers at once.
+   * How long a read, a write, or a weight, leadership or scoring change that meets a leader
+   * change (no leader known, a hand-over, an election) waits for the next leader and is tried
+   * again, within its `requestTimeoutMs`, before it is answered `UNAVAILABLE`. 0 answers at once.
+   * Membership changes are answered at once.
    */
   leaderWaitMs: z.int().min(0).max(3_600_000).default(2000),
   /** Deadline of a membership change (a new member catches up first). */

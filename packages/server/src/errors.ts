@@ -105,8 +105,8 @@ export const RETRY_AFTER_MS = 200;
  * (`NO_LEADER`), the node asked is not the leader and cannot reach it (`NOT_LEADER`), or the
  * leader dropped the proposal because leadership is being handed over or a new leader
  * superseded it, or the link to the leader broke before a write was sent (`LEADER_CHANGING`).
- * Nothing is in the log: a data request that fails so is tried again once a leader is known,
- * within `client.leaderWaitMs`.
+ * Nothing is in the log: a data request or a one-step cluster change that fails so is tried
+ * again once a leader is known, within `client.leaderWaitMs`.
  */
 const LEADER_MOVING = new Set(['NO_LEADER', 'NOT_LEADER', 'LEADER_CHANGING']);
 
