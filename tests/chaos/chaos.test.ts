@@ -149,12 +149,14 @@ describe('chaos across real node processes', () => {
   }, 240_000);
 
   it('catches stale reads: clients that read a follower\u2019s own state as if linearizable make a history that is not', async () => {
-    // A stale read shows only when a client reads a node cut off from a leader that goes on
-    // committing: seeds whose first fault isolates the leader (110, 138) or a split (32). Timing
-    // decides whether a read lands in that window, so up to three runs, stopping at the first
-    // the checker rejects; every run must still lose nothing and converge.
+    // A stale read shows only when a client reads a node behind a leader that goes on committing
+    // (cut off from it, or a few entries behind), and a read after a newer acknowledged write
+    // lands in that window. Timing decides that: measured on this 2-core machine, 4 runs in 6
+    // were rejected, and in one CI run none of three seeds. So up to eight runs, stopping at the
+    // first the checker rejects: at that rate all eight miss (1/3)^8 ≈ 0.02 % of the time. Every
+    // run must still lose nothing and converge.
     const reports: ChaosReport[] = [];
-    for (const seed of [110, 138, 32]) {
+    for (const seed of [110, 2, 3, 138, 1, 32, 4, 5]) {
       const dir = join(scratch, `stale-reads-${seed}`);
       const report = await runChaos({ nodes: 3, durationS: 12, seed, injectBug: 'stale-reads', dir });
       reports.push(report);
@@ -167,5 +169,5 @@ describe('chaos across real node processes', () => {
     expect(caught, JSON.stringify(reports.map(({ seed, verdict, partitions, reads }) => ({ seed, verdict, partitions, reads })))).toBeDefined();
     expect(caught!.passed).toBe(false);
     expect(caught!.problems.join('\n')).toMatch(/the history is not linearizable: key k\d/);
-  }, 300_000);
+  }, 420_000);
 });
