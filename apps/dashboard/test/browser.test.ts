@@ -74,10 +74,31 @@ describe.runIf(runs)('the dashboard in Chromium, in-browser mode', () => {
     await served?.close();
   });
 
-  /** The leader as the page's model knows it now (the cards redraw a little later). */
+  /**
+   * The leader as the page's model knows it once leadership has settled: every running node
+   * follows it in its term, outside a joint configuration, for half a second (the cards redraw a
+   * little later). After a round the weight change may move leadership to a heavier node.
+   */
   const leaderId = async (): Promise<string> => {
     await page.locator('article.node[data-role="leader"]').first().waitFor();
-    return page.evaluate(() => (globalThis as unknown as { greenraftDashboard: { model: { leader(): { id: string } | undefined } } }).greenraftDashboard.model.leader()!.id);
+    let seen: { key: string; since: number } | undefined;
+    await expect
+      .poll(
+        async () => {
+          const key = await page.evaluate(() => {
+            type View = { id: string; up: boolean; term: number; leader: string | null; config?: { outgoing: unknown } };
+            const model = (globalThis as unknown as { greenraftDashboard: { model: { leader(): View | undefined; nodes(): View[] } } }).greenraftDashboard.model;
+            const leader = model.leader();
+            if (leader === undefined || (leader.config?.outgoing ?? null) !== null) return undefined;
+            return model.nodes().every((node) => !node.up || (node.leader === leader.id && node.term === leader.term)) ? `${leader.id}@${leader.term}` : undefined;
+          });
+          if (key === undefined || key !== seen?.key) seen = key === undefined ? undefined : { key, since: Date.now() };
+          return seen !== undefined && Date.now() - seen.since >= 500;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(true);
+    return seen!.key.split('@')[0]!;
   };
 
   it('sees a leader, fits a laptop screen and requests only its own origin', async () => {
