@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../scripts/chromium.mjs';
+import { settledLeaderId } from './settled-leader.js';
 import { type MarketCluster, startMarketCluster } from './live-cluster.js';
 import { removeBuild, servePage } from './page.js';
 import type { DashboardServer } from '../src/serve.js';
@@ -74,32 +75,8 @@ describe.runIf(runs)('the dashboard in Chromium, in-browser mode', () => {
     await served?.close();
   });
 
-  /**
-   * The leader as the page's model knows it once leadership has settled: every running node
-   * follows it in its term, outside a joint configuration, for half a second (the cards redraw a
-   * little later). After a round the weight change may move leadership to a heavier node.
-   */
-  const leaderId = async (): Promise<string> => {
-    await page.locator('article.node[data-role="leader"]').first().waitFor();
-    let seen: { key: string; since: number } | undefined;
-    await expect
-      .poll(
-        async () => {
-          const key = await page.evaluate(() => {
-            type View = { id: string; up: boolean; term: number; leader: string | null; config?: { outgoing: unknown } };
-            const model = (globalThis as unknown as { greenraftDashboard: { model: { leader(): View | undefined; nodes(): View[] } } }).greenraftDashboard.model;
-            const leader = model.leader();
-            if (leader === undefined || (leader.config?.outgoing ?? null) !== null) return undefined;
-            return model.nodes().every((node) => !node.up || (node.leader === leader.id && node.term === leader.term)) ? `${leader.id}@${leader.term}` : undefined;
-          });
-          if (key === undefined || key !== seen?.key) seen = key === undefined ? undefined : { key, since: Date.now() };
-          return seen !== undefined && Date.now() - seen.since >= 500;
-        },
-        { timeout: 30_000, interval: 100 },
-      )
-      .toBe(true);
-    return seen!.key.split('@')[0]!;
-  };
+  /** The leader once leadership has settled (not while a weighted cluster hands over). */
+  const leaderId = () => settledLeaderId(page, 500);
 
   it('sees a leader, fits a laptop screen and requests only its own origin', async () => {
     expect(['solar', 'wind', 'gas', 'mill', 'city']).toContain(await leaderId());

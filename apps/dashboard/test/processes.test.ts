@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../scripts/chromium.mjs';
+import { settledLeaderId } from './settled-leader.js';
 import { type CliCluster, alive, hasBuiltCli, startCliCluster } from '../scripts/cli-cluster.mjs';
 
 const ready = hasChromium() && hasBuiltCli();
@@ -78,34 +79,8 @@ describe.runIf(runs)('the dashboard in Chromium, against a cluster of node proce
     }
   }, 60_000);
 
-  /**
-   * The leader once leadership has settled: every running node follows it in its term, outside a
-   * joint configuration, and so for a second. A weighted cluster's preferred leader moves a few
-   * milliseconds after a weight change commits (after a settled round, or once a heavier node is
-   * back), so a leader seen at once may be handing over.
-   */
-  const leaderId = async (): Promise<string> => {
-    await page.locator('article.node[data-role="leader"]').first().waitFor();
-    let seen: { key: string; since: number } | undefined;
-    await expect
-      .poll(
-        async () => {
-          const key = await page.evaluate(() => {
-            type View = { id: string; up: boolean; role: string; term: number; leader: string | null; config?: { outgoing: unknown } };
-            const model = (globalThis as unknown as { greenraftDashboard: { model: { leader(): View | undefined; nodes(): View[] } } }).greenraftDashboard.model;
-            const leader = model.leader();
-            if (leader === undefined || (leader.config?.outgoing ?? null) !== null) return undefined;
-            const followed = model.nodes().every((node) => !node.up || (node.leader === leader.id && node.term === leader.term));
-            return followed ? `${leader.id}@${leader.term}` : undefined;
-          });
-          if (key === undefined || key !== seen?.key) seen = key === undefined ? undefined : { key, since: Date.now() };
-          return seen !== undefined && Date.now() - seen.since >= 1000;
-        },
-        { timeout: WAIT_MS, interval: 100 },
-      )
-      .toBe(true);
-    return seen!.key.split('@')[0]!;
-  };
+  /** The leader once leadership has settled (not while a weighted cluster hands over). */
+  const leaderId = () => settledLeaderId(page, 1000, WAIT_MS);
   const indexOf = async (id: string, position: 2 | 3) => Number((await page.locator(`article.node[data-node="${id}"] dl.raft div:nth-child(${position}) dd`).textContent())!.replace(/,/g, ''));
   const status = () => page.locator('.control-status').textContent();
   /** How many lines of the page's activity log hold `text`. */
